@@ -1,0 +1,295 @@
+//! The `rekam` binary as a separate process: the local validator serves JSON-RPC, a
+//! client in this process sends transactions through it with `solana-rpc-client`, and
+//! state survives a restart on the same ledger.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::AccountDeserialize;
+use anchor_spl::token_2022::spl_token_2022::instruction as token_ix;
+use anchor_spl::token_interface::TokenAccount;
+use rekam::{Config, ConfigInitializeArgs, RekamError};
+use rekam_client::{ix, pda};
+use solana_commitment_config::CommitmentConfig;
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_rpc_client::rpc_client::RpcClient;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+
+const BIN: &str = env!("CARGO_BIN_EXE_rekam");
+
+struct Validator {
+    child: Child,
+    url: String,
+}
+
+impl Validator {
+    fn start(ledger: &Path) -> Self {
+        let mut child = Command::new(BIN)
+            .args([
+                "localnet",
+                "--rpc-port",
+                "0",
+                "--slot-time-ms",
+                "100",
+                "--output",
+                "json",
+                "--ledger",
+            ])
+            .arg(ledger)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn rekam localnet");
+        let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut json = String::new();
+        loop {
+            let mut line = String::new();
+            assert!(
+                reader.read_line(&mut line).expect("read stdout") > 0,
+                "localnet exited before printing its URL"
+            );
+            json.push_str(&line);
+            if line.trim_end() == "}" {
+                break;
+            }
+        }
+        // Keep draining stdout so the validator never writes into a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        let started: serde_json::Value = serde_json::from_str(&json).expect("startup JSON");
+        let url = started["url"].as_str().expect("url").to_string();
+        assert!(
+            url.starts_with("http://127.0.0.1:"),
+            "serves on loopback: {url}"
+        );
+        assert_eq!(
+            started["program_id"].as_str(),
+            Some(rekam::ID.to_string().as_str())
+        );
+        Self { child, url }
+    }
+
+    /// SIGTERM, then wait: the validator flushes its ledger and exits 0.
+    fn stop(mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                assert!(status.success(), "localnet exited with {status}");
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "localnet did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Validator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn send(
+    rpc: &RpcClient,
+    ixs: &[Instruction],
+    payer: &Keypair,
+    extra: &[&Keypair],
+) -> Result<(), String> {
+    let mut signers = vec![payer];
+    signers.extend_from_slice(extra);
+    let blockhash = rpc.get_latest_blockhash().map_err(|e| e.to_string())?;
+    let tx = Transaction::new_signed_with_payer(ixs, Some(&payer.pubkey()), &signers, blockhash);
+    rpc.send_and_confirm_transaction(&tx)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+fn airdrop(rpc: &RpcClient, to: &Pubkey, lamports: u64) {
+    rpc.request_airdrop(to, lamports).expect("airdrop");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while rpc.get_balance(to).expect("balance") < lamports {
+        assert!(Instant::now() < deadline, "airdrop did not land");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn create_mint_and_account(rpc: &RpcClient, payer: &Keypair) -> (Pubkey, Pubkey) {
+    let mint = Keypair::new();
+    let account = Keypair::new();
+    let token = anchor_spl::token::ID;
+    let mint_rent = rpc.get_minimum_balance_for_rent_exemption(82).unwrap();
+    let account_rent = rpc.get_minimum_balance_for_rent_exemption(165).unwrap();
+    let ixs = [
+        anchor_lang::solana_program::system_instruction::create_account(
+            &payer.pubkey(),
+            &mint.pubkey(),
+            mint_rent,
+            82,
+            &token,
+        ),
+        token_ix::initialize_mint2(&token, &mint.pubkey(), &payer.pubkey(), None, 6).unwrap(),
+        anchor_lang::solana_program::system_instruction::create_account(
+            &payer.pubkey(),
+            &account.pubkey(),
+            account_rent,
+            165,
+            &token,
+        ),
+        token_ix::initialize_account3(&token, &account.pubkey(), &mint.pubkey(), &payer.pubkey())
+            .unwrap(),
+    ];
+    send(rpc, &ixs, payer, &[&mint, &account]).expect("create mint and account");
+    (mint.pubkey(), account.pubkey())
+}
+
+fn read<T: AccountDeserialize>(rpc: &RpcClient, key: &Pubkey) -> T {
+    let account = rpc
+        .get_account(key)
+        .unwrap_or_else(|e| panic!("read {key}: {e}"));
+    T::try_deserialize(&mut account.data.as_slice()).expect("decode")
+}
+
+#[test]
+fn transactions_through_the_localnet_persist_across_restarts() {
+    let ledger = tempfile::tempdir().expect("tempdir");
+    let payer = Keypair::new();
+    let program_id = rekam::ID;
+
+    // First run: initialize through JSON-RPC, read the accounts back.
+    let validator = Validator::start(ledger.path());
+    let rpc = RpcClient::new_with_commitment(validator.url.clone(), CommitmentConfig::confirmed());
+    airdrop(&rpc, &payer.pubkey(), 5_000_000_000);
+    let (mint, destination) = create_mint_and_account(&rpc, &payer);
+    let init = ix::config_initialize(
+        &program_id,
+        &payer.pubkey(),
+        &mint,
+        &anchor_spl::token::ID,
+        ConfigInitializeArgs {
+            authority: payer.pubkey(),
+            protocol_fee_bps: 125,
+        },
+    );
+    send(&rpc, &[init], &payer, &[]).expect("config_initialize over RPC");
+    let config: Config = read(&rpc, &pda::config(&program_id));
+    assert_eq!(config.authority, payer.pubkey());
+    assert_eq!(config.protocol_fee_bps, 125);
+    let treasury_key = pda::treasury(&program_id, &mint);
+    let treasury_account = rpc
+        .get_account(&treasury_key)
+        .expect("treasury created by CPI");
+    assert_eq!(treasury_account.owner, anchor_spl::token::ID);
+    let treasury: TokenAccount = read(&rpc, &treasury_key);
+    assert_eq!(
+        (treasury.mint, treasury.owner, treasury.amount),
+        (mint, pda::config(&program_id), 0)
+    );
+
+    // A program error travels back over RPC with its code.
+    let zero = ix::treasury_withdraw(
+        &program_id,
+        &payer.pubkey(),
+        &mint,
+        &destination,
+        &anchor_spl::token::ID,
+        0,
+    );
+    let err = send(&rpc, &[zero], &payer, &[]).expect_err("zero withdraw must fail");
+    assert!(
+        err.contains(&format!(
+            "custom program error: {:#x}",
+            RekamError::ZeroAmount.code()
+        )),
+        "unexpected error: {err}"
+    );
+    validator.stop();
+
+    // Second run on the same ledger: the state is there and the program still runs.
+    let validator = Validator::start(ledger.path());
+    let rpc = RpcClient::new_with_commitment(validator.url.clone(), CommitmentConfig::confirmed());
+    let again: Config = read(&rpc, &pda::config(&program_id));
+    assert_eq!(again, config, "config persisted");
+    let mint_fees = token_ix::mint_to(
+        &anchor_spl::token::ID,
+        &mint,
+        &treasury_key,
+        &payer.pubkey(),
+        &[],
+        500,
+    )
+    .unwrap();
+    let withdraw = ix::treasury_withdraw(
+        &program_id,
+        &payer.pubkey(),
+        &mint,
+        &destination,
+        &anchor_spl::token::ID,
+        200,
+    );
+    send(&rpc, &[mint_fees, withdraw], &payer, &[]).expect("withdraw after restart");
+    assert_eq!(read::<TokenAccount>(&rpc, &treasury_key).amount, 300);
+    assert_eq!(read::<TokenAccount>(&rpc, &destination).amount, 200);
+    validator.stop();
+}
+
+#[test]
+fn init_with_an_unreadable_keypair_fails_with_advice_and_sends_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("id.json");
+    std::fs::write(&bad, "not a keypair").unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "init",
+            "--treasury-mint",
+            &Pubkey::new_unique().to_string(),
+            "--url",
+            "http://127.0.0.1:1",
+            "--keypair",
+        ])
+        .arg(&bad)
+        .output()
+        .expect("run rekam init");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("cannot read keypair file {}", bad.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("solana-keygen new"), "{stderr}");
+}
+
+#[test]
+fn demo_runs_the_story_on_an_embedded_validator() {
+    let out = Command::new(BIN)
+        .args(["demo", "--output", "json"])
+        .output()
+        .expect("run rekam demo");
+    assert!(
+        out.status.success(),
+        "demo failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("demo JSON");
+    let deployment = &summary["deployment"];
+    assert_eq!(
+        deployment["config"].as_str(),
+        Some(pda::config(&rekam::ID).to_string().as_str())
+    );
+    assert_eq!(deployment["protocol_fee_bps"].as_u64(), Some(250));
+    assert_eq!(
+        deployment["token_program"].as_str(),
+        Some(anchor_spl::token::ID.to_string().as_str())
+    );
+}

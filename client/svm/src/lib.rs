@@ -1,0 +1,45 @@
+//! A native SVM host for the Rekam program.
+//!
+//! The Solana SBF toolchain is not available on every developer machine, so the Anchor
+//! program is compiled for the host and registered as a *builtin* in a real SVM
+//! (LiteSVM, agave 4.2.2), next to the real SPL Token, Token-2022 and Associated Token
+//! programs, which run as the SBF binaries LiteSVM ships. Account ownership, signer,
+//! rent, PDA and CPI rules are the runtime's own; compute units are not metered for
+//! native code.
+//!
+//! Two pieces make that work:
+//! - [`builtin`]: serializes the instruction's accounts with the SBF ABI, calls the
+//!   program's entrypoint, and writes changed accounts back (what SBF loaders do).
+//! - [`stubs`]: the syscall table (CPI, sysvars, return data, logs, stack height). Anchor
+//!   1.2.2 calls `solana-sysvar` 3.x stubs while agave 4.2 hosts use 4.x; without a table
+//!   in *both*, host-side CPIs are silent no-ops. [`stubs::install`] registers ours in both.
+//!
+//! The same host serves the tests ([`rekam_svm`]) and the local validator, which adds
+//! the builtin to surfpool's inner LiteSVM through [`add_rekam`].
+
+pub mod builtin;
+pub mod stubs;
+
+use litesvm::LiteSVM;
+use solana_program_runtime::solana_sbpf::program::BuiltinFunctionDefinition;
+
+/// Registers the native Rekam program at `rekam::ID` and installs the syscall stubs.
+pub fn add_rekam(svm: &mut LiteSVM) {
+    add_rekam_at(svm, rekam::ID);
+}
+
+/// Registers the native Rekam program at `program_id`.
+///
+/// Anchor programs check `program_id == crate::ID`, so any other id makes every
+/// instruction fail with `DeclaredProgramIdMismatch`; this exists for tests that prove it.
+pub fn add_rekam_at(svm: &mut LiteSVM, program_id: solana_pubkey::Pubkey) {
+    stubs::install();
+    svm.add_builtin(program_id, builtin::RekamBuiltin::register);
+}
+
+/// A fresh SVM with the default SPL programs (Token, Token-2022, ATA, Memo) and Rekam.
+pub fn rekam_svm() -> LiteSVM {
+    let mut svm = LiteSVM::new();
+    add_rekam(&mut svm);
+    svm
+}

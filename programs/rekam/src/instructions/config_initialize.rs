@@ -1,0 +1,93 @@
+//! `config_initialize`: creates the deployment config and its fee treasury.
+//!
+//! Checks:
+//! - `payer` signs and pays; `authority` is recorded, it need not sign (it may be a
+//!   multisig vault that cannot sign here).
+//! - `config` is the canonical `["config"]` PDA and does not exist yet (`init`, so a
+//!   second call fails: no re-initialization).
+//! - `treasury` is the canonical `["treasury", mint]` PDA, created through CPIs into the
+//!   System program and the mint's token program (SPL Token or Token-2022), owned by the
+//!   config PDA.
+//! - The fee is at most `MAX_PROTOCOL_FEE_BPS`.
+
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+
+use crate::constants::{ACCOUNT_VERSION, CONFIG_SEED, MAX_PROTOCOL_FEE_BPS, TREASURY_SEED};
+use crate::error::RekamError;
+use crate::events::{self, ConfigInitialized};
+use crate::state::Config;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct ConfigInitializeArgs {
+    /// Governance authority to record.
+    pub authority: Pubkey,
+    /// Protocol fee on research payouts, in basis points.
+    pub protocol_fee_bps: u16,
+}
+
+#[event_cpi]
+#[derive(Accounts)]
+pub struct ConfigInitialize<'info> {
+    #[account(mut)]
+    pub payer: Signer<'info>,
+
+    #[account(
+        init,
+        payer = payer,
+        space = Config::SIZE,
+        seeds = [CONFIG_SEED],
+        bump,
+    )]
+    pub config: Account<'info, Config>,
+
+    #[account(mint::token_program = token_program)]
+    pub treasury_mint: InterfaceAccount<'info, Mint>,
+
+    #[account(
+        init,
+        payer = payer,
+        seeds = [TREASURY_SEED, treasury_mint.key().as_ref()],
+        bump,
+        token::mint = treasury_mint,
+        token::authority = config,
+        token::token_program = token_program,
+    )]
+    pub treasury: InterfaceAccount<'info, TokenAccount>,
+
+    pub token_program: Interface<'info, TokenInterface>,
+    pub system_program: Program<'info, System>,
+}
+
+impl ConfigInitialize<'_> {
+    pub fn handle(
+        &mut self,
+        args: ConfigInitializeArgs,
+        bumps: &ConfigInitializeBumps,
+    ) -> Result<()> {
+        require!(
+            args.protocol_fee_bps <= MAX_PROTOCOL_FEE_BPS,
+            RekamError::FeeTooHigh
+        );
+        self.config.set_inner(Config {
+            version: ACCOUNT_VERSION,
+            bump: bumps.config,
+            authority: args.authority,
+            pending_authority: Pubkey::default(),
+            treasury_mint: self.treasury_mint.key(),
+            treasury: self.treasury.key(),
+            treasury_bump: bumps.treasury,
+            protocol_fee_bps: args.protocol_fee_bps,
+        });
+        events::emit(
+            &self.event_authority,
+            &ConfigInitialized {
+                config: self.config.key(),
+                authority: args.authority,
+                treasury: self.treasury.key(),
+                treasury_mint: self.treasury_mint.key(),
+                protocol_fee_bps: args.protocol_fee_bps,
+            },
+        )
+    }
+}

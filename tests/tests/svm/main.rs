@@ -1,0 +1,9 @@
+//! The Rekam program, compiled natively, inside a real SVM beside the real SPL programs.
+//! One binary; one module per area.
+
+// Helpers return LiteSVM's own failure type unchanged, so tests can inspect it.
+#![allow(clippy::result_large_err)]
+
+mod config;
+mod errors;
+mod host;
