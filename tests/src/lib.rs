@@ -5,8 +5,9 @@
 // The fixture returns LiteSVM's own failure type unchanged, so tests can inspect it.
 #![allow(clippy::result_large_err)]
 
+use anchor_lang::prelude::Clock;
 use anchor_lang::prelude::Pubkey;
-use anchor_lang::{AccountDeserialize, AnchorDeserialize, Discriminator};
+use anchor_lang::{AccountDeserialize, AccountSerialize, AnchorDeserialize, Discriminator};
 use anchor_spl::token_2022::spl_token_2022::instruction as token_ix;
 use anchor_spl::token_interface::{Mint, TokenAccount};
 use litesvm::types::{FailedTransactionMetadata, TransactionMetadata};
@@ -18,6 +19,7 @@ use solana_signer::Signer;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 
+use rekam::{AttestationKind, Consent, ConsentScope, KeyGrant, Patient, Purpose};
 pub use rekam_client::{ix, pda};
 
 /// SPL Token (classic) program id.
@@ -205,7 +207,9 @@ impl Outcome {
 }
 
 /// The instruction error of a failed transaction.
-pub fn instruction_error(result: TxResult) -> (u8, InstructionError) {
+pub fn instruction_error<T>(
+    result: Result<T, FailedTransactionMetadata>,
+) -> (u8, InstructionError) {
     match result {
         Ok(_) => panic!("transaction succeeded, an error was expected"),
         Err(failed) => match failed.err {
@@ -219,7 +223,7 @@ pub fn instruction_error(result: TxResult) -> (u8, InstructionError) {
 }
 
 /// Asserts the transaction failed with exactly `Custom(code)`.
-pub fn assert_custom(result: TxResult, code: u32) {
+pub fn assert_custom<T>(result: Result<T, FailedTransactionMetadata>, code: u32) {
     let (_, err) = instruction_error(result);
     assert_eq!(
         err,
@@ -229,11 +233,359 @@ pub fn assert_custom(result: TxResult, code: u32) {
 }
 
 /// Asserts the transaction failed with exactly this Rekam error.
-pub fn assert_rekam_error(result: TxResult, expected: rekam::RekamError) {
+pub fn assert_rekam_error<T>(
+    result: Result<T, FailedTransactionMetadata>,
+    expected: rekam::RekamError,
+) {
     assert_custom(result, expected.code());
 }
 
 /// Asserts the transaction failed with exactly this Anchor framework error.
-pub fn assert_anchor_error(result: TxResult, expected: anchor_lang::error::ErrorCode) {
+pub fn assert_anchor_error<T>(
+    result: Result<T, FailedTransactionMetadata>,
+    expected: anchor_lang::error::ErrorCode,
+) {
     assert_custom(result, expected as u32);
+}
+
+impl Fixture {
+    /// The SVM clock's Unix time.
+    pub fn now(&self) -> i64 {
+        self.svm.get_sysvar::<Clock>().unix_timestamp
+    }
+
+    /// Moves the SVM clock to `unix` (and the slot forward, as time passes).
+    pub fn set_time(&mut self, unix: i64) {
+        let mut clock = self.svm.get_sysvar::<Clock>();
+        clock.unix_timestamp = unix;
+        clock.slot += 1;
+        self.svm.set_sysvar(&clock);
+    }
+
+    pub fn advance(&mut self, seconds: i64) {
+        let now = self.now();
+        self.set_time(now + seconds);
+    }
+
+    /// Overwrites an account (attack tests forge state this way).
+    pub fn put(&mut self, key: Pubkey, account: solana_account::Account) {
+        self.svm.set_account(key, account).expect("set_account");
+    }
+
+    /// Rewrites an Anchor account's data through `edit` (keeps owner and lamports).
+    pub fn edit<T: AccountDeserialize + AccountSerialize>(
+        &mut self,
+        key: &Pubkey,
+        edit: impl FnOnce(&mut T),
+    ) {
+        let mut account = self.account(key).expect("account exists");
+        let mut value = T::try_deserialize(&mut account.data.as_slice()).expect("decode");
+        edit(&mut value);
+        let mut data = Vec::with_capacity(account.data.len());
+        value.try_serialize(&mut data).expect("encode");
+        data.resize(account.data.len(), 0);
+        account.data = data;
+        self.put(*key, account);
+    }
+}
+
+/// 2026-11-21T00:00:00Z: tests start from a realistic clock.
+pub const T0: i64 = 1_795_305_600;
+pub const DAY: i64 = 86_400;
+
+/// Days since 1970-01-01 of a Unix time.
+pub fn day_of(unix: i64) -> u16 {
+    u16::try_from(unix / DAY).expect("day fits u16")
+}
+
+/// 32 bytes unlikely to repeat within a test run.
+pub fn random32() -> [u8; 32] {
+    Keypair::new().pubkey().to_bytes()
+}
+
+pub struct TestIssuer {
+    pub authority: Keypair,
+    pub key: Pubkey,
+    pub registry_id_hash: [u8; 32],
+}
+
+pub struct TestPatient {
+    pub authority: Keypair,
+    pub key: Pubkey,
+    pub pseudonym: [u8; 32],
+}
+
+/// A deployment with a governance authority, ready for issuers and patients.
+pub struct World {
+    pub fx: Fixture,
+    pub governance: Keypair,
+    pub mint: Pubkey,
+}
+
+impl Default for World {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl World {
+    pub fn new() -> Self {
+        let mut fx = Fixture::new();
+        fx.set_time(T0);
+        let governance = fx.funded(10 * SOL);
+        let mint = fx.create_mint(&TOKEN, 6);
+        let ix = ix::config_initialize(
+            &fx.program_id,
+            &fx.payer.pubkey(),
+            &mint,
+            &TOKEN,
+            rekam::ConfigInitializeArgs {
+                authority: governance.pubkey(),
+                protocol_fee_bps: 100,
+            },
+        );
+        fx.send(&[ix], &[]).expect("config_initialize");
+        Self {
+            fx,
+            governance,
+            mint,
+        }
+    }
+
+    pub fn program_id(&self) -> Pubkey {
+        self.fx.program_id
+    }
+
+    pub fn accredit_args(&self, authority: &Pubkey, roles: u8) -> rekam::IssuerAccreditArgs {
+        rekam::IssuerAccreditArgs {
+            registry_id_hash: random32(),
+            issuer_authority: *authority,
+            encryption_key: random32(),
+            roles,
+        }
+    }
+
+    pub fn accredit(&mut self, roles: u8) -> TestIssuer {
+        let authority = self.fx.funded(10 * SOL);
+        let args = self.accredit_args(&authority.pubkey(), roles);
+        let registry_id_hash = args.registry_id_hash;
+        let ix = ix::issuer_accredit(
+            &self.program_id(),
+            &self.fx.payer.pubkey(),
+            &self.governance.pubkey(),
+            args,
+        );
+        let governance = self.governance.insecure_clone();
+        self.fx
+            .send(&[ix], &[&governance])
+            .expect("issuer_accredit");
+        TestIssuer {
+            key: pda::issuer(&self.program_id(), &registry_id_hash),
+            authority,
+            registry_id_hash,
+        }
+    }
+
+    pub fn register_patient(&mut self) -> TestPatient {
+        let authority = self.fx.funded(10 * SOL);
+        let pseudonym = random32();
+        let ix = ix::patient_register(
+            &self.program_id(),
+            &authority.pubkey(),
+            rekam::PatientRegisterArgs {
+                pseudonym,
+                encryption_key: random32(),
+            },
+        );
+        self.fx
+            .send(&[ix], &[&authority])
+            .expect("patient_register");
+        TestPatient {
+            key: pda::patient(&self.program_id(), &pseudonym),
+            authority,
+            pseudonym,
+        }
+    }
+
+    pub fn issue_args(&self, kind: AttestationKind) -> rekam::AttestationIssueArgs {
+        rekam::AttestationIssueArgs {
+            evidence_commitment: random32(),
+            kind,
+            diagnosis_commitment: random32(),
+            claims_root: random32(),
+            treatment_day: day_of(self.fx.now()) - 1,
+            expires_on_day: 0,
+        }
+    }
+
+    pub fn issue_ix(
+        &self,
+        issuer: &TestIssuer,
+        patient: &Pubkey,
+        args: rekam::AttestationIssueArgs,
+    ) -> Instruction {
+        ix::attestation_issue(
+            &self.program_id(),
+            &self.fx.payer.pubkey(),
+            &issuer.authority.pubkey(),
+            &issuer.key,
+            patient,
+            args,
+        )
+    }
+
+    pub fn try_issue(
+        &mut self,
+        issuer: &TestIssuer,
+        patient: &Pubkey,
+        args: rekam::AttestationIssueArgs,
+    ) -> Result<Pubkey, FailedTransactionMetadata> {
+        let key = pda::attestation(&self.program_id(), &issuer.key, &args.evidence_commitment);
+        let ix = self.issue_ix(issuer, patient, args);
+        self.fx.send(&[ix], &[&issuer.authority]).map(|_| key)
+    }
+
+    pub fn issue(
+        &mut self,
+        issuer: &TestIssuer,
+        patient: &TestPatient,
+        kind: AttestationKind,
+    ) -> Pubkey {
+        let args = self.issue_args(kind);
+        self.try_issue(issuer, &patient.key, args)
+            .expect("attestation_issue")
+    }
+
+    pub fn grant_args(
+        &self,
+        grantee: &Pubkey,
+        purpose: Purpose,
+        scope: ConsentScope,
+    ) -> rekam::ConsentGrantArgs {
+        let now = self.fx.now();
+        rekam::ConsentGrantArgs {
+            grantee: *grantee,
+            purpose,
+            scope,
+            starts_at: now,
+            expires_at: now + 30 * DAY,
+            key_grant: KeyGrant {
+                hash: random32(),
+                locator: "bafkreigrantlocator".into(),
+            },
+        }
+    }
+
+    pub fn try_grant(
+        &mut self,
+        patient: &TestPatient,
+        args: rekam::ConsentGrantArgs,
+    ) -> Result<Pubkey, FailedTransactionMetadata> {
+        let index = self.fx.fetch::<Patient>(&patient.key).consents_created;
+        let ix = ix::consent_grant(
+            &self.program_id(),
+            &patient.authority.pubkey(),
+            &patient.key,
+            index,
+            args,
+        );
+        self.fx
+            .send(&[ix], &[&patient.authority])
+            .map(|_| pda::consent(&self.program_id(), &patient.key, index))
+    }
+
+    pub fn grant(
+        &mut self,
+        patient: &TestPatient,
+        grantee: &Pubkey,
+        purpose: Purpose,
+        scope: ConsentScope,
+    ) -> Pubkey {
+        let args = self.grant_args(grantee, purpose, scope);
+        self.try_grant(patient, args).expect("consent_grant")
+    }
+
+    pub fn access_ix(
+        &self,
+        accessor: &Pubkey,
+        patient: &Pubkey,
+        consent: &Pubkey,
+        attestation: &Pubkey,
+        purpose: Purpose,
+    ) -> Instruction {
+        let index = self.fx.fetch::<Consent>(consent).access_count;
+        ix::access_record(
+            &self.program_id(),
+            accessor,
+            patient,
+            consent,
+            attestation,
+            index,
+            purpose,
+        )
+    }
+
+    pub fn access(
+        &mut self,
+        accessor: &Keypair,
+        patient: &Pubkey,
+        consent: &Pubkey,
+        attestation: &Pubkey,
+        purpose: Purpose,
+    ) -> TxResult {
+        let ix = self.access_ix(&accessor.pubkey(), patient, consent, attestation, purpose);
+        self.fx.send(&[ix], &[accessor])
+    }
+
+    pub fn revoke_consent(&mut self, patient: &TestPatient, consent: &Pubkey) -> TxResult {
+        let ix = ix::consent_revoke(
+            &self.program_id(),
+            &patient.authority.pubkey(),
+            &patient.key,
+            consent,
+        );
+        self.fx.send(&[ix], &[&patient.authority])
+    }
+}
+
+/// A scope of record kinds.
+pub fn kinds(list: &[AttestationKind]) -> ConsentScope {
+    ConsentScope {
+        kinds: list.iter().fold(0, |mask, k| mask | k.bit()),
+        attestations: vec![],
+    }
+}
+
+/// A scope of specific attestations.
+pub fn only(attestations: &[Pubkey]) -> ConsentScope {
+    ConsentScope {
+        kinds: 0,
+        attestations: attestations.to_vec(),
+    }
+}
+
+/// Whether `ixs`, paid by `payer` and signed by `signers` keys in all, fit one packet.
+pub fn fits_in_packet(ixs: &[Instruction], payer: &Pubkey, signers: usize) -> bool {
+    fn compact(n: usize) -> usize {
+        match n {
+            0..=0x7f => 1,
+            0x80..=0x3fff => 2,
+            _ => 3,
+        }
+    }
+    let message = solana_message::Message::new(ixs, Some(payer));
+    let keys = message.account_keys.len();
+    let body: usize = message
+        .instructions
+        .iter()
+        .map(|ix| {
+            1 + compact(ix.accounts.len())
+                + ix.accounts.len()
+                + compact(ix.data.len())
+                + ix.data.len()
+        })
+        .sum();
+    let message_size =
+        3 + compact(keys) + 32 * keys + 32 + compact(message.instructions.len()) + body;
+    compact(signers) + 64 * signers + message_size <= 1232
 }

@@ -1,5 +1,5 @@
 //! PDA seeds and protocol limits: defined once here, used by the program, the client and
-//! the tests (through `state::*::find_address` helpers), never as byte literals elsewhere.
+//! the tests (through the state types' `find_address`), never as byte literals elsewhere.
 
 use anchor_lang::prelude::*;
 
@@ -11,6 +11,29 @@ pub const CONFIG_SEED: &[u8] = b"config";
 #[constant]
 pub const TREASURY_SEED: &[u8] = b"treasury";
 
+/// Seed of an issuer: `["issuer", registry_id_hash]`.
+#[constant]
+pub const ISSUER_SEED: &[u8] = b"issuer";
+
+/// Seed of a patient profile: `["patient", pseudonym]`.
+#[constant]
+pub const PATIENT_SEED: &[u8] = b"patient";
+
+/// Seed of an attestation: `["attestation", issuer, evidence_commitment]`.
+#[constant]
+pub const ATTESTATION_SEED: &[u8] = b"attestation";
+
+/// Seed of a consent: `["consent", patient, index_u64_le]`.
+#[constant]
+pub const CONSENT_SEED: &[u8] = b"consent";
+
+/// Seed of an access receipt: `["access", consent, index_u64_le]`.
+#[constant]
+pub const ACCESS_SEED: &[u8] = b"access";
+
+/// Seed of Anchor's event-authority PDA (`#[event_cpi]`): `["__event_authority"]`.
+pub const EVENT_AUTHORITY_SEED: &[u8] = b"__event_authority";
+
 /// Basis-point denominator.
 pub const BPS_DENOMINATOR: u16 = 10_000;
 
@@ -18,8 +41,14 @@ pub const BPS_DENOMINATOR: u16 = 10_000;
 #[constant]
 pub const MAX_PROTOCOL_FEE_BPS: u16 = 1_000;
 
+/// Most attestations a consent may name individually. (`usize` constants cannot be
+/// listed in the IDL; the limit is in docs/program.md.)
+pub const MAX_CONSENT_ATTESTATIONS: usize = 8;
+
+/// Longest key-grant locator (a CID, an S3 key or a local name).
+pub const MAX_LOCATOR_LEN: usize = 128;
+
+pub const SECONDS_PER_DAY: i64 = 86_400;
+
 /// Version byte written into every account this program version creates.
 pub const ACCOUNT_VERSION: u8 = 1;
-
-/// Seed of Anchor's event-authority PDA (`#[event_cpi]`): `["__event_authority"]`.
-pub const EVENT_AUTHORITY_SEED: &[u8] = b"__event_authority";

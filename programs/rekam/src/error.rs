@@ -21,6 +21,105 @@ pub enum RekamError {
     /// 6004
     #[msg("Account version is not supported by this program")]
     UnsupportedVersion,
+    /// 6005
+    #[msg("The proposed authority is already the governance authority")]
+    SameAuthority,
+    /// 6006
+    #[msg("No governance authority change is pending")]
+    NoPendingAuthority,
+    /// 6007
+    #[msg("Signer is not the proposed governance authority")]
+    NotPendingAuthority,
+    /// 6008
+    #[msg("Issuer roles must be a non-empty set of defined roles")]
+    InvalidRoles,
+    /// 6009
+    #[msg("Encryption key must be a non-zero X25519 public key")]
+    InvalidEncryptionKey,
+    /// 6010
+    #[msg("Issuer is suspended")]
+    IssuerSuspended,
+    /// 6011
+    #[msg("Issuer is not suspended")]
+    IssuerNotSuspended,
+    /// 6012
+    #[msg("Signer is not the issuer's authority")]
+    NotIssuerAuthority,
+    /// 6013
+    #[msg("Issuer roles do not allow attesting this kind of record")]
+    RoleNotAllowedForKind,
+    /// 6014
+    #[msg("Date of treatment is in the future")]
+    TreatmentDateInFuture,
+    /// 6015
+    #[msg("Expiry day must be after today")]
+    ExpiryNotInFuture,
+    /// 6016
+    #[msg("Attestation has been revoked")]
+    AttestationRevoked,
+    /// 6017
+    #[msg("Attestation has expired")]
+    AttestationExpired,
+    /// 6018
+    #[msg("Attestation is already revoked")]
+    AttestationAlreadyRevoked,
+    /// 6019
+    #[msg("Attestation was issued by a different issuer")]
+    IssuerMismatch,
+    /// 6020
+    #[msg("Patient pseudonym must be 32 random non-zero bytes")]
+    InvalidPseudonym,
+    /// 6021
+    #[msg("Signer is not the patient's authority")]
+    NotPatientAuthority,
+    /// 6022
+    #[msg("Account belongs to a different patient")]
+    PatientMismatch,
+    /// 6023
+    #[msg("Consent scope must name record kinds or attestations")]
+    EmptyScope,
+    /// 6024
+    #[msg("Consent scope names an undefined record kind")]
+    InvalidKinds,
+    /// 6025
+    #[msg("Consent scope names more than 8 attestations")]
+    TooManyAttestations,
+    /// 6026
+    #[msg("Consent scope names an attestation twice")]
+    DuplicateAttestationInScope,
+    /// 6027
+    #[msg("Key grant hash must be set")]
+    InvalidKeyGrant,
+    /// 6028
+    #[msg("Key grant locator must be 1 to 128 bytes")]
+    LocatorTooLong,
+    /// 6029
+    #[msg("Consent period must start before it ends and end in the future")]
+    InvalidPeriod,
+    /// 6030
+    #[msg("Consent has been revoked")]
+    ConsentRevoked,
+    /// 6031
+    #[msg("Consent period has not started")]
+    ConsentNotYetActive,
+    /// 6032
+    #[msg("Consent has expired")]
+    ConsentExpired,
+    /// 6033
+    #[msg("New expiry must be later than the current one")]
+    ExtensionNotLater,
+    /// 6034
+    #[msg("Signer is not the grantee of this consent")]
+    NotGrantee,
+    /// 6035
+    #[msg("Access purpose differs from the consent's purpose")]
+    PurposeMismatch,
+    /// 6036
+    #[msg("Record is outside the consent's scope")]
+    OutOfScope,
+    /// 6037
+    #[msg("Arithmetic overflow")]
+    ArithmeticOverflow,
 }
 
 impl RekamError {
@@ -31,6 +130,39 @@ impl RekamError {
         RekamError::TreasuryMintMismatch,
         RekamError::ZeroAmount,
         RekamError::UnsupportedVersion,
+        RekamError::SameAuthority,
+        RekamError::NoPendingAuthority,
+        RekamError::NotPendingAuthority,
+        RekamError::InvalidRoles,
+        RekamError::InvalidEncryptionKey,
+        RekamError::IssuerSuspended,
+        RekamError::IssuerNotSuspended,
+        RekamError::NotIssuerAuthority,
+        RekamError::RoleNotAllowedForKind,
+        RekamError::TreatmentDateInFuture,
+        RekamError::ExpiryNotInFuture,
+        RekamError::AttestationRevoked,
+        RekamError::AttestationExpired,
+        RekamError::AttestationAlreadyRevoked,
+        RekamError::IssuerMismatch,
+        RekamError::InvalidPseudonym,
+        RekamError::NotPatientAuthority,
+        RekamError::PatientMismatch,
+        RekamError::EmptyScope,
+        RekamError::InvalidKinds,
+        RekamError::TooManyAttestations,
+        RekamError::DuplicateAttestationInScope,
+        RekamError::InvalidKeyGrant,
+        RekamError::LocatorTooLong,
+        RekamError::InvalidPeriod,
+        RekamError::ConsentRevoked,
+        RekamError::ConsentNotYetActive,
+        RekamError::ConsentExpired,
+        RekamError::ExtensionNotLater,
+        RekamError::NotGrantee,
+        RekamError::PurposeMismatch,
+        RekamError::OutOfScope,
+        RekamError::ArithmeticOverflow,
     ];
 
     /// The numeric code a transaction error carries (`Custom(code)`).

@@ -1,8 +1,11 @@
-//! Events for every lifecycle change an auditor needs. They are emitted with `emit_cpi!`
-//! (a self-CPI carrying the event in instruction data), which, unlike program logs, cannot
-//! be truncated by the log limit. Events carry no patient identifier and no diagnosis.
+//! Events for every lifecycle change an auditor needs. They are emitted with a self-CPI
+//! (Anchor's `emit_cpi` wire format: the event travels in instruction data), which, unlike
+//! program logs, cannot be truncated. Events name pseudonymous accounts only: no patient
+//! identifier, no diagnosis, no record content.
 
 use anchor_lang::prelude::*;
+
+use crate::state::{AttestationKind, IssuerStatus, Purpose};
 
 #[event]
 pub struct ConfigInitialized {
@@ -20,6 +23,96 @@ pub struct TreasuryWithdrawn {
     pub amount: u64,
 }
 
+#[event]
+pub struct GovernanceProposed {
+    pub config: Pubkey,
+    pub proposed: Pubkey,
+}
+
+#[event]
+pub struct GovernanceRotated {
+    pub config: Pubkey,
+    pub previous: Pubkey,
+    pub current: Pubkey,
+}
+
+#[event]
+pub struct IssuerAccredited {
+    pub issuer: Pubkey,
+    pub authority: Pubkey,
+    pub roles: u8,
+}
+
+#[event]
+pub struct IssuerStatusChanged {
+    pub issuer: Pubkey,
+    pub status: IssuerStatus,
+    pub at: i64,
+}
+
+#[event]
+pub struct IssuerKeysRotated {
+    pub issuer: Pubkey,
+    pub authority: Pubkey,
+}
+
+#[event]
+pub struct PatientRegistered {
+    pub patient: Pubkey,
+}
+
+#[event]
+pub struct AttestationIssued {
+    pub attestation: Pubkey,
+    pub issuer: Pubkey,
+    pub patient: Pubkey,
+    pub kind: AttestationKind,
+}
+
+#[event]
+pub struct AttestationRevoked {
+    pub attestation: Pubkey,
+    pub issuer: Pubkey,
+    pub at: i64,
+}
+
+#[event]
+pub struct ConsentGranted {
+    pub consent: Pubkey,
+    pub patient: Pubkey,
+    pub grantee: Pubkey,
+    pub purpose: Purpose,
+    pub starts_at: i64,
+    pub expires_at: i64,
+}
+
+#[event]
+pub struct ConsentKeyGrantUpdated {
+    pub consent: Pubkey,
+    pub key_grant_hash: [u8; 32],
+}
+
+#[event]
+pub struct ConsentExtended {
+    pub consent: Pubkey,
+    pub expires_at: i64,
+}
+
+#[event]
+pub struct ConsentRevoked {
+    pub consent: Pubkey,
+    pub at: i64,
+}
+
+#[event]
+pub struct AccessRecorded {
+    pub receipt: Pubkey,
+    pub consent: Pubkey,
+    pub attestation: Pubkey,
+    pub accessor: Pubkey,
+    pub purpose: Purpose,
+    pub at: i64,
+}
 /// Emits `event` as a self-CPI signed by the event-authority PDA: the same wire format as
 /// Anchor's `emit_cpi!`, callable from handlers written as methods on their accounts struct.
 pub fn emit<'info, E: anchor_lang::Event>(

@@ -34,8 +34,98 @@ pub mod rekam {
         ctx.accounts.handle(args, &ctx.bumps)
     }
 
+    /// Proposes a new governance authority (step one of two).
+    pub fn config_authority_propose(
+        ctx: Context<ConfigAuthorityPropose>,
+        new_authority: Pubkey,
+    ) -> Result<()> {
+        ctx.accounts.handle(new_authority)
+    }
+
+    /// The proposed governance authority accepts (step two).
+    pub fn config_authority_accept(ctx: Context<ConfigAuthorityAccept>) -> Result<()> {
+        ctx.accounts.handle()
+    }
+
     /// Moves protocol fees out of the treasury; governance authority only.
     pub fn treasury_withdraw(ctx: Context<TreasuryWithdraw>, amount: u64) -> Result<()> {
         ctx.accounts.handle(amount)
+    }
+
+    /// Accredits an issuer (clinic, lab, pharmacy, ethics board, device operator).
+    pub fn issuer_accredit(ctx: Context<IssuerAccredit>, args: IssuerAccreditArgs) -> Result<()> {
+        ctx.accounts.handle(args, ctx.bumps.issuer)
+    }
+
+    /// Suspends an issuer: its attestations stop verifying.
+    pub fn issuer_suspend(ctx: Context<IssuerGovern>) -> Result<()> {
+        ctx.accounts.set_status(IssuerStatus::Suspended)
+    }
+
+    /// Reinstates a suspended issuer.
+    pub fn issuer_reinstate(ctx: Context<IssuerGovern>) -> Result<()> {
+        ctx.accounts.set_status(IssuerStatus::Active)
+    }
+
+    /// The issuer moves to a new signing wallet and encryption key.
+    pub fn issuer_rotate_keys(
+        ctx: Context<IssuerRotateKeys>,
+        encryption_key: [u8; 32],
+    ) -> Result<()> {
+        ctx.accounts.handle(encryption_key)
+    }
+
+    /// A patient registers a pseudonymous profile.
+    pub fn patient_register(
+        ctx: Context<PatientRegister>,
+        args: PatientRegisterArgs,
+    ) -> Result<()> {
+        ctx.accounts.handle(args, ctx.bumps.patient)
+    }
+
+    /// An accredited issuer attests a care event.
+    pub fn attestation_issue(
+        ctx: Context<AttestationIssue>,
+        args: AttestationIssueArgs,
+    ) -> Result<()> {
+        ctx.accounts.handle(args, ctx.bumps.attestation)
+    }
+
+    /// The issuer revokes an attestation.
+    pub fn attestation_revoke(ctx: Context<AttestationRevoke>) -> Result<()> {
+        ctx.accounts.handle()
+    }
+
+    /// Succeeds only for an active attestation; returns `VerifiedAttestation` as return data.
+    pub fn attestation_verify(ctx: Context<AttestationVerify>) -> Result<()> {
+        ctx.accounts.handle()
+    }
+
+    /// The patient grants a consent.
+    pub fn consent_grant(ctx: Context<ConsentGrant>, args: ConsentGrantArgs) -> Result<()> {
+        ctx.accounts.handle(args, ctx.bumps.consent)
+    }
+
+    /// The patient replaces the consent's key grant (e.g. after re-keying records).
+    pub fn consent_update_key_grant(
+        ctx: Context<ConsentChange>,
+        key_grant: KeyGrant,
+    ) -> Result<()> {
+        ctx.accounts.update_key_grant(key_grant)
+    }
+
+    /// The patient moves the consent's expiry later.
+    pub fn consent_extend(ctx: Context<ConsentChange>, expires_at: i64) -> Result<()> {
+        ctx.accounts.extend(expires_at)
+    }
+
+    /// The patient revokes the consent, effective immediately.
+    pub fn consent_revoke(ctx: Context<ConsentChange>) -> Result<()> {
+        ctx.accounts.revoke()
+    }
+
+    /// The grantee records a read before decrypting.
+    pub fn access_record(ctx: Context<AccessRecord>, purpose: Purpose) -> Result<()> {
+        ctx.accounts.handle(purpose, ctx.bumps.receipt)
     }
 }

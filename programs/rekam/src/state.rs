@@ -1,6 +1,17 @@
-//! Account types. Each owns its seeds (`find_address`), its size (`InitSpace` plus the
-//! discriminator) and its rules.
+//! Account types. Each owns its seeds (`find_address`), its size (`InitSpace` plus its
+//! discriminator) and its rules. Every type has a distinct one-byte discriminator, so no
+//! account can be passed off as another (type cosplay), and a version byte.
 
+pub mod access_receipt;
+pub mod attestation;
 pub mod config;
+pub mod consent;
+pub mod issuer;
+pub mod patient;
 
+pub use access_receipt::*;
+pub use attestation::*;
 pub use config::*;
+pub use consent::*;
+pub use issuer::*;
+pub use patient::*;

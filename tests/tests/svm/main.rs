@@ -4,6 +4,13 @@
 // Helpers return LiteSVM's own failure type unchanged, so tests can inspect it.
 #![allow(clippy::result_large_err)]
 
+mod access;
+mod attacks;
+mod attestations;
 mod config;
+mod consent;
 mod errors;
+mod governance;
 mod host;
+mod properties;
+mod sizes;

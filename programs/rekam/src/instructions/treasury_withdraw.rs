@@ -3,6 +3,7 @@
 //! Checks:
 //! - `authority` signs and equals `config.authority` (`NotGovernanceAuthority`).
 //! - `config` is the canonical PDA (stored bump); `treasury` is the account recorded in it.
+//! - `destination` is not the treasury itself (Anchor's duplicate-mutable-account check).
 //! - `mint` is the treasury mint; `token_program` is the mint's owner (SPL or Token-2022),
 //!   so a fake token program cannot be substituted.
 //! - The transfer is `transfer_checked`, signed by the config PDA; an overdraft fails in

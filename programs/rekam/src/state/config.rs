@@ -6,7 +6,7 @@ use anchor_lang::prelude::*;
 
 use crate::constants::{CONFIG_SEED, MAX_PROTOCOL_FEE_BPS, TREASURY_SEED};
 
-#[account]
+#[account(discriminator = [1])]
 #[derive(InitSpace, Debug, PartialEq, Eq)]
 pub struct Config {
     /// Layout version (`ACCOUNT_VERSION` at creation).
@@ -28,8 +28,8 @@ pub struct Config {
 }
 
 impl Config {
-    /// Account size including the 8-byte discriminator.
-    pub const SIZE: usize = 8 + Self::INIT_SPACE;
+    /// Account size including the discriminator.
+    pub const SIZE: usize = Self::DISCRIMINATOR.len() + Self::INIT_SPACE;
 
     pub fn find_address(program_id: &Pubkey) -> (Pubkey, u8) {
         Pubkey::find_program_address(&[CONFIG_SEED], program_id)

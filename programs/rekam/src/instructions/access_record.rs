@@ -1,0 +1,101 @@
+//! `access_record`: before decrypting a record, the grantee's client records the read.
+//! The receipt is an account, so the patient's audit trail is rebuilt from chain state.
+//!
+//! Checks:
+//! - `accessor` signs, pays for the receipt, and is `consent.grantee` (`NotGrantee`).
+//! - `consent` is at its canonical PDA and names `patient` (`PatientMismatch`).
+//! - The consent is active now: not revoked (`ConsentRevoked`), started
+//!   (`ConsentNotYetActive`), not expired (`ConsentExpired`).
+//! - The purpose matches the consent's (`PurposeMismatch`).
+//! - The attestation is the patient's (`PatientMismatch`) and in scope (`OutOfScope`).
+//! - `receipt` is the canonical `["access", consent, consent.access_count]` PDA, new.
+//! - Counters use checked math (`ArithmeticOverflow`).
+
+use anchor_lang::prelude::*;
+
+use crate::constants::{ACCESS_SEED, ACCOUNT_VERSION, CONSENT_SEED, PATIENT_SEED};
+use crate::error::RekamError;
+use crate::events::{self, AccessRecorded};
+use crate::state::{AccessReceipt, Attestation, Consent, ConsentState, Patient, Purpose};
+
+#[event_cpi]
+#[derive(Accounts)]
+pub struct AccessRecord<'info> {
+    #[account(mut)]
+    pub accessor: Signer<'info>,
+
+    #[account(mut, seeds = [PATIENT_SEED, patient.pseudonym.as_ref()], bump = patient.bump)]
+    pub patient: Account<'info, Patient>,
+
+    #[account(
+        mut,
+        seeds = [CONSENT_SEED, patient.key().as_ref(), &consent.index.to_le_bytes()],
+        bump = consent.bump,
+        has_one = patient @ RekamError::PatientMismatch,
+        constraint = consent.grantee == accessor.key() @ RekamError::NotGrantee,
+    )]
+    pub consent: Account<'info, Consent>,
+
+    #[account(constraint = attestation.patient == patient.key() @ RekamError::PatientMismatch)]
+    pub attestation: Account<'info, Attestation>,
+
+    #[account(
+        init,
+        payer = accessor,
+        space = AccessReceipt::SIZE,
+        seeds = [ACCESS_SEED, consent.key().as_ref(), &consent.access_count.to_le_bytes()],
+        bump,
+    )]
+    pub receipt: Account<'info, AccessReceipt>,
+
+    pub system_program: Program<'info, System>,
+}
+
+impl AccessRecord<'_> {
+    pub fn handle(&mut self, purpose: Purpose, bump: u8) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        match self.consent.state(now) {
+            ConsentState::Active => {}
+            ConsentState::Revoked => return err!(RekamError::ConsentRevoked),
+            ConsentState::NotYetActive => return err!(RekamError::ConsentNotYetActive),
+            ConsentState::Expired => return err!(RekamError::ConsentExpired),
+        }
+        require!(purpose == self.consent.purpose, RekamError::PurposeMismatch);
+        require!(
+            self.consent
+                .scope
+                .covers(&self.attestation.key(), &self.attestation),
+            RekamError::OutOfScope
+        );
+
+        let index = self.consent.access_count;
+        self.consent.access_count = index.checked_add(1).ok_or(RekamError::ArithmeticOverflow)?;
+        self.consent.last_access_at = now;
+        self.patient.accesses = self
+            .patient
+            .accesses
+            .checked_add(1)
+            .ok_or(RekamError::ArithmeticOverflow)?;
+        self.receipt.set_inner(AccessReceipt {
+            version: ACCOUNT_VERSION,
+            bump,
+            consent: self.consent.key(),
+            attestation: self.attestation.key(),
+            accessor: self.accessor.key(),
+            purpose,
+            index,
+            accessed_at: now,
+        });
+        events::emit(
+            &self.event_authority,
+            &AccessRecorded {
+                receipt: self.receipt.key(),
+                consent: self.consent.key(),
+                attestation: self.attestation.key(),
+                accessor: self.accessor.key(),
+                purpose,
+                at: now,
+            },
+        )
+    }
+}
