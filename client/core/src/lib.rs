@@ -1,11 +1,19 @@
 //! The Rekam client library: everything the CLI, the app and the tests share.
 //!
+//! - [`chain`]: send/confirm with compute-budget options, typed fetch and listing.
+//! - [`crypto`]: client-side record encryption (`docs/format.md`).
+//! - [`commit`]: the salted commitments attestations carry.
+//! - [`storage`]: content-addressed local / IPFS / S3 stores.
 //! - [`pda`]: addresses, derived through the program crate's own seeds.
 //! - [`ix`]: typed instruction builders.
 //! - [`errors`]: program error codes decoded into their messages.
 
+pub mod chain;
+pub mod commit;
+pub mod crypto;
 pub mod errors;
 pub mod ix;
 pub mod pda;
+pub mod storage;
 
 pub use rekam;

@@ -1,0 +1,213 @@
+//! The chain client: send and confirm (with compute-budget options), fetch and decode
+//! accounts, list accounts of a type, and turn failures into the program's own messages.
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::{AccountDeserialize, Discriminator};
+use solana_commitment_config::CommitmentConfig;
+use solana_instruction::error::InstructionError;
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_rpc_client::rpc_client::RpcClient;
+use solana_rpc_client_api::client_error::Error as ClientError;
+use solana_rpc_client_types::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
+use solana_rpc_client_types::filter::{Memcmp, RpcFilterType};
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
+
+use crate::errors::describe_custom;
+
+/// Compute-budget options added in front of every transaction.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FeeOptions {
+    pub compute_unit_limit: Option<u32>,
+    /// Priority fee, micro-lamports per compute unit.
+    pub compute_unit_price: Option<u64>,
+}
+
+impl FeeOptions {
+    pub fn instructions(&self) -> Vec<Instruction> {
+        use solana_compute_budget_interface::ComputeBudgetInstruction as Cb;
+        let mut ixs = Vec::new();
+        if let Some(units) = self.compute_unit_limit {
+            ixs.push(Cb::set_compute_unit_limit(units));
+        }
+        if let Some(price) = self.compute_unit_price {
+            ixs.push(Cb::set_compute_unit_price(price));
+        }
+        ixs
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    #[error("cannot reach the cluster at {url}: {message}")]
+    Unreachable { url: String, message: String },
+    /// The program refused the transaction; `message` is the program's own text.
+    #[error("instruction {index} failed: {message}")]
+    Program {
+        index: u8,
+        code: Option<u32>,
+        message: String,
+    },
+    #[error("transaction failed: {0}")]
+    Transaction(String),
+    #[error("account {0} is not a {1}")]
+    Decode(Pubkey, &'static str),
+    #[error("RPC error: {0}")]
+    Rpc(String),
+}
+
+impl ChainError {
+    /// The Rekam error code, when the program refused with one of its own errors.
+    pub fn program_code(&self) -> Option<u32> {
+        match self {
+            ChainError::Program { code, .. } => *code,
+            _ => None,
+        }
+    }
+}
+
+/// Maps an RPC client error to a [`ChainError`], decoding program errors.
+pub fn decode_error(url: &str, err: &ClientError) -> ChainError {
+    match err.get_transaction_error() {
+        Some(TransactionError::InstructionError(index, InstructionError::Custom(code))) => {
+            ChainError::Program {
+                index,
+                code: Some(code),
+                message: describe_custom(code),
+            }
+        }
+        Some(TransactionError::InstructionError(index, other)) => ChainError::Program {
+            index,
+            code: None,
+            message: other.to_string(),
+        },
+        Some(other) => ChainError::Transaction(other.to_string()),
+        None => {
+            let text = err.to_string();
+            if text.contains("error sending request") || text.contains("Connection refused") {
+                ChainError::Unreachable {
+                    url: url.to_string(),
+                    message: text,
+                }
+            } else {
+                ChainError::Rpc(text)
+            }
+        }
+    }
+}
+
+pub struct ChainClient {
+    pub rpc: RpcClient,
+    pub program_id: Pubkey,
+    pub fees: FeeOptions,
+}
+
+impl ChainClient {
+    pub fn new(
+        url: &str,
+        commitment: CommitmentConfig,
+        program_id: Pubkey,
+        fees: FeeOptions,
+    ) -> Self {
+        Self {
+            rpc: RpcClient::new_with_commitment(url.to_string(), commitment),
+            program_id,
+            fees,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        self.rpc.url()
+    }
+
+    fn fail(&self, err: ClientError) -> ChainError {
+        decode_error(&self.rpc.url(), &err)
+    }
+
+    /// Signs with `payer` (fee payer) and `signers`, sends, waits for confirmation.
+    pub fn send(
+        &self,
+        ixs: &[Instruction],
+        payer: &Keypair,
+        signers: &[&Keypair],
+    ) -> Result<String, ChainError> {
+        let mut all_ixs = self.fees.instructions();
+        all_ixs.extend_from_slice(ixs);
+        let blockhash = self.rpc.get_latest_blockhash().map_err(|e| self.fail(e))?;
+        let mut all: Vec<&Keypair> = vec![payer];
+        all.extend(
+            signers
+                .iter()
+                .copied()
+                .filter(|s| s.pubkey() != payer.pubkey()),
+        );
+        let tx =
+            Transaction::new_signed_with_payer(&all_ixs, Some(&payer.pubkey()), &all, blockhash);
+        let signature = self
+            .rpc
+            .send_and_confirm_transaction(&tx)
+            .map_err(|e| self.fail(e))?;
+        Ok(signature.to_string())
+    }
+
+    /// Fetches and decodes an Anchor account; `None` when it does not exist.
+    pub fn fetch<T: AccountDeserialize>(&self, key: &Pubkey) -> Result<Option<T>, ChainError> {
+        let response = self
+            .rpc
+            .get_account_with_commitment(key, self.rpc.commitment())
+            .map_err(|e| self.fail(e))?;
+        match response.value {
+            None => Ok(None),
+            Some(account) if account.owner != self.program_id => {
+                Err(ChainError::Decode(*key, std::any::type_name::<T>()))
+            }
+            Some(account) => T::try_deserialize(&mut account.data.as_slice())
+                .map(Some)
+                .map_err(|_| ChainError::Decode(*key, std::any::type_name::<T>())),
+        }
+    }
+
+    /// Every account of type `T`, optionally where the 32 bytes at `offset` equal `key`.
+    pub fn list<T: AccountDeserialize + Discriminator>(
+        &self,
+        field: Option<(usize, Pubkey)>,
+    ) -> Result<Vec<(Pubkey, T)>, ChainError> {
+        let mut filters = vec![RpcFilterType::Memcmp(Memcmp::new_raw_bytes(
+            0,
+            T::DISCRIMINATOR.to_vec(),
+        ))];
+        if let Some((offset, key)) = field {
+            filters.push(RpcFilterType::Memcmp(Memcmp::new_raw_bytes(
+                offset,
+                key.to_bytes().to_vec(),
+            )));
+        }
+        let config = RpcProgramAccountsConfig {
+            filters: Some(filters),
+            account_config: RpcAccountInfoConfig {
+                encoding: Some(solana_account_decoder_client_types::UiAccountEncoding::Base64),
+                commitment: Some(self.rpc.commitment()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let accounts = self
+            .rpc
+            .get_program_ui_accounts_with_config(&self.program_id, config)
+            .map_err(|e| self.fail(e))?;
+        accounts
+            .into_iter()
+            .map(|(key, ui)| {
+                let data = ui
+                    .data
+                    .decode()
+                    .ok_or(ChainError::Decode(key, std::any::type_name::<T>()))?;
+                T::try_deserialize(&mut data.as_slice())
+                    .map(|value| (key, value))
+                    .map_err(|_| ChainError::Decode(key, std::any::type_name::<T>()))
+            })
+            .collect()
+    }
+}

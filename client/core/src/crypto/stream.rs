@@ -1,0 +1,377 @@
+//! The segmented AES-256-GCM record format (`docs/format.md`): header, then segments
+//! sealed under `payload_key` with nonce `prefix ‖ u32(i) ‖ last` and the header hash as
+//! associated data. Memory stays bounded by `BATCH` segments whatever the record size;
+//! within a batch, segments are sealed and opened in parallel on all cores.
+
+use std::io::{Read, Write};
+
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use super::identity::Identity;
+use super::wrap::{self, DataKey, Stanza, STANZA_LEN};
+use super::CryptoError;
+
+pub const MAGIC: &[u8; 8] = b"REKAMv1\0";
+pub const DEFAULT_SEGMENT_SIZE: u32 = 64 * 1024;
+pub const MIN_SEGMENT_SIZE: u32 = 1024;
+pub const MAX_SEGMENT_SIZE: u32 = 16 * 1024 * 1024;
+pub const MAX_RECIPIENTS: usize = 32;
+pub const TAG_LEN: usize = 16;
+const PAYLOAD_INFO: &[u8] = b"rekam/v1/payload";
+/// Segments processed per batch (in parallel): 32 × 64 KiB = 2 MiB of plaintext in flight.
+const BATCH: usize = 32;
+
+/// A parsed record header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    pub segment_size: u32,
+    pub plaintext_len: u64,
+    pub nonce_prefix: [u8; 7],
+    pub content_type: String,
+    pub stanzas: Vec<Stanza>,
+}
+
+impl Header {
+    /// Everything before the recipient list: the AAD of every stanza.
+    pub fn prefix_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(28 + self.content_type.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&self.segment_size.to_be_bytes());
+        out.extend_from_slice(&self.plaintext_len.to_be_bytes());
+        out.extend_from_slice(&self.nonce_prefix);
+        out.push(self.content_type.len() as u8);
+        out.extend_from_slice(self.content_type.as_bytes());
+        out
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = self.prefix_bytes();
+        out.push(self.stanzas.len() as u8);
+        for stanza in &self.stanzas {
+            out.extend_from_slice(&stanza.to_bytes());
+        }
+        out
+    }
+
+    /// Reads and validates a header; returns it with its exact bytes.
+    pub fn read_from(reader: &mut impl Read) -> Result<(Header, Vec<u8>), CryptoError> {
+        let mut fixed = [0u8; 28];
+        read_exact_or(reader, &mut fixed, CryptoError::BadMagic)?;
+        if &fixed[..8] != MAGIC {
+            return Err(CryptoError::BadMagic);
+        }
+        let segment_size = u32::from_be_bytes(fixed[8..12].try_into().expect("4 bytes"));
+        let plaintext_len = u64::from_be_bytes(fixed[12..20].try_into().expect("8 bytes"));
+        let nonce_prefix: [u8; 7] = fixed[20..27].try_into().expect("7 bytes");
+        let content_type_len = usize::from(fixed[27]);
+        if !(MIN_SEGMENT_SIZE..=MAX_SEGMENT_SIZE).contains(&segment_size) {
+            return Err(CryptoError::Malformed("segment size out of range"));
+        }
+        let mut content_type = vec![0u8; content_type_len];
+        read_exact_or(
+            reader,
+            &mut content_type,
+            CryptoError::Malformed("header ends inside the content type"),
+        )?;
+        let content_type = String::from_utf8(content_type)
+            .map_err(|_| CryptoError::Malformed("content type is not UTF-8"))?;
+        let mut count = [0u8; 1];
+        read_exact_or(
+            reader,
+            &mut count,
+            CryptoError::Malformed("header ends before the recipient count"),
+        )?;
+        let count = usize::from(count[0]);
+        if count == 0 || count > MAX_RECIPIENTS {
+            return Err(CryptoError::Malformed("recipient count out of range"));
+        }
+        let mut stanzas = Vec::with_capacity(count);
+        for _ in 0..count {
+            let mut bytes = [0u8; STANZA_LEN];
+            read_exact_or(
+                reader,
+                &mut bytes,
+                CryptoError::Malformed("header ends inside a recipient stanza"),
+            )?;
+            stanzas.push(Stanza::from_bytes(&bytes));
+        }
+        let header = Header {
+            segment_size,
+            plaintext_len,
+            nonce_prefix,
+            content_type,
+            stanzas,
+        };
+        if header.segment_count() > u64::from(u32::MAX) + 1 {
+            return Err(CryptoError::Malformed("too many segments"));
+        }
+        let raw = header.to_bytes();
+        Ok((header, raw))
+    }
+
+    pub fn segment_count(&self) -> u64 {
+        self.plaintext_len
+            .div_ceil(u64::from(self.segment_size))
+            .max(1)
+    }
+
+    /// Plaintext length of segment `index`.
+    fn segment_plain_len(&self, index: u64) -> usize {
+        let size = u64::from(self.segment_size);
+        let start = index * size;
+        (self.plaintext_len - start).min(size) as usize
+    }
+
+    /// The encrypted length of the whole record (header + segments).
+    pub fn record_len(&self) -> u64 {
+        self.to_bytes().len() as u64 + self.plaintext_len + self.segment_count() * TAG_LEN as u64
+    }
+}
+
+fn read_exact_or(
+    reader: &mut impl Read,
+    buf: &mut [u8],
+    short: CryptoError,
+) -> Result<(), CryptoError> {
+    match read_full(reader, buf)? {
+        n if n == buf.len() => Ok(()),
+        _ => Err(short),
+    }
+}
+
+/// Reads until `buf` is full or the reader ends; returns the bytes read.
+fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(filled)
+}
+
+fn payload_key(data_key: &DataKey, nonce_prefix: &[u8; 7]) -> Result<LessSafeKey, CryptoError> {
+    let hk = hkdf::Hkdf::<Sha256>::new(Some(nonce_prefix), data_key.as_bytes());
+    let mut key = Zeroizing::new([0u8; 32]);
+    hk.expand(PAYLOAD_INFO, key.as_mut_slice())
+        .map_err(|_| CryptoError::Backend)?;
+    let unbound =
+        UnboundKey::new(&AES_256_GCM, key.as_slice()).map_err(|_| CryptoError::Backend)?;
+    Ok(LessSafeKey::new(unbound))
+}
+
+fn nonce(prefix: &[u8; 7], index: u64, last: bool) -> Nonce {
+    let mut bytes = [0u8; 12];
+    bytes[..7].copy_from_slice(prefix);
+    bytes[7..11].copy_from_slice(&(index as u32).to_be_bytes());
+    bytes[11] = u8::from(last);
+    Nonce::assume_unique_for_key(bytes)
+}
+
+#[derive(Clone, Debug)]
+pub struct EncryptOptions<'a> {
+    /// X25519 public keys of the readers (1..=32).
+    pub recipients: &'a [[u8; 32]],
+    /// Media type of the plaintext (at most 255 bytes).
+    pub content_type: &'a str,
+    pub segment_size: u32,
+}
+
+impl<'a> EncryptOptions<'a> {
+    pub fn new(recipients: &'a [[u8; 32]], content_type: &'a str) -> Self {
+        Self {
+            recipients,
+            content_type,
+            segment_size: DEFAULT_SEGMENT_SIZE,
+        }
+    }
+}
+
+/// Encrypts exactly `plaintext_len` bytes from `reader` into `writer`.
+pub fn encrypt(
+    mut reader: impl Read,
+    plaintext_len: u64,
+    mut writer: impl Write,
+    opts: &EncryptOptions,
+) -> Result<Header, CryptoError> {
+    if opts.recipients.is_empty() || opts.recipients.len() > MAX_RECIPIENTS {
+        return Err(CryptoError::TooManyRecipients(opts.recipients.len()));
+    }
+    if opts.content_type.len() > 255 {
+        return Err(CryptoError::Malformed("content type longer than 255 bytes"));
+    }
+    if !(MIN_SEGMENT_SIZE..=MAX_SEGMENT_SIZE).contains(&opts.segment_size) {
+        return Err(CryptoError::Malformed("segment size out of range"));
+    }
+    let data_key = DataKey::generate();
+    let mut nonce_prefix = [0u8; 7];
+    aws_lc_rs::rand::fill(&mut nonce_prefix).map_err(|_| CryptoError::Backend)?;
+    let mut header = Header {
+        segment_size: opts.segment_size,
+        plaintext_len,
+        nonce_prefix,
+        content_type: opts.content_type.to_string(),
+        stanzas: Vec::new(),
+    };
+    if header.segment_count() > u64::from(u32::MAX) + 1 {
+        return Err(CryptoError::Malformed("too many segments"));
+    }
+    let prefix = header.prefix_bytes();
+    header.stanzas = opts
+        .recipients
+        .iter()
+        .map(|recipient| wrap::wrap(&data_key, recipient, &prefix))
+        .collect::<Result<_, _>>()?;
+    let header_bytes = header.to_bytes();
+    writer.write_all(&header_bytes)?;
+    let header_hash: [u8; 32] = Sha256::digest(&header_bytes).into();
+    let key = payload_key(&data_key, &nonce_prefix)?;
+
+    let count = header.segment_count();
+    let mut index = 0u64;
+    let mut batch: Vec<Vec<u8>> = Vec::with_capacity(BATCH);
+    while index < count {
+        batch.clear();
+        let end = (index + BATCH as u64).min(count);
+        for i in index..end {
+            let len = header.segment_plain_len(i);
+            let mut buf = vec![0u8; len];
+            let got = read_full(&mut reader, &mut buf)?;
+            if got != len {
+                let actual = i * u64::from(header.segment_size) + got as u64;
+                return Err(CryptoError::LengthMismatch {
+                    declared: plaintext_len,
+                    actual,
+                });
+            }
+            buf.reserve_exact(TAG_LEN);
+            batch.push(buf);
+        }
+        batch
+            .par_iter_mut()
+            .enumerate()
+            .try_for_each(|(offset, buf)| {
+                let i = index + offset as u64;
+                key.seal_in_place_append_tag(
+                    nonce(&nonce_prefix, i, i + 1 == count),
+                    Aad::from(&header_hash),
+                    buf,
+                )
+                .map_err(|_| CryptoError::Backend)
+            })?;
+        for buf in &batch {
+            writer.write_all(buf)?;
+        }
+        index = end;
+    }
+    let mut extra = [0u8; 1];
+    if read_full(&mut reader, &mut extra)? != 0 {
+        return Err(CryptoError::LengthMismatch {
+            declared: plaintext_len,
+            actual: plaintext_len + 1,
+        });
+    }
+    writer.flush()?;
+    Ok(header)
+}
+
+/// Decrypts a record from `reader` into `writer`. Every segment is authenticated before
+/// its plaintext is written; a caller that writes to a file must still publish it only on
+/// `Ok` (a later segment may fail): see [`decrypt_to_path`].
+pub fn decrypt(
+    mut reader: impl Read,
+    mut writer: impl Write,
+    identity: &Identity,
+) -> Result<Header, CryptoError> {
+    let (header, header_bytes) = Header::read_from(&mut reader)?;
+    let data_key = wrap::unwrap_any(&header.stanzas, identity, &header.prefix_bytes())?;
+    let header_hash: [u8; 32] = Sha256::digest(&header_bytes).into();
+    let key = payload_key(&data_key, &header.nonce_prefix)?;
+
+    let count = header.segment_count();
+    let mut index = 0u64;
+    let mut batch: Vec<Vec<u8>> = Vec::with_capacity(BATCH);
+    while index < count {
+        batch.clear();
+        let end = (index + BATCH as u64).min(count);
+        for i in index..end {
+            let len = header.segment_plain_len(i) + TAG_LEN;
+            let mut buf = vec![0u8; len];
+            if read_full(&mut reader, &mut buf)? != len {
+                return Err(CryptoError::Truncated);
+            }
+            batch.push(buf);
+        }
+        batch
+            .par_iter_mut()
+            .enumerate()
+            .try_for_each(|(offset, buf)| {
+                let i = index + offset as u64;
+                let plain_len = key
+                    .open_in_place(
+                        nonce(&header.nonce_prefix, i, i + 1 == count),
+                        Aad::from(&header_hash),
+                        buf,
+                    )
+                    .map_err(|_| CryptoError::SegmentAuth { index: i as u32 })?
+                    .len();
+                buf.truncate(plain_len);
+                Ok::<(), CryptoError>(())
+            })?;
+        for buf in &batch {
+            writer.write_all(buf)?;
+        }
+        index = end;
+    }
+    let mut extra = [0u8; 1];
+    if read_full(&mut reader, &mut extra)? != 0 {
+        return Err(CryptoError::TrailingData);
+    }
+    writer.flush()?;
+    Ok(header)
+}
+
+/// Encrypts an in-memory plaintext.
+pub fn encrypt_to_vec(
+    plaintext: &[u8],
+    opts: &EncryptOptions,
+) -> Result<(Vec<u8>, Header), CryptoError> {
+    let mut out = Vec::with_capacity(plaintext.len() + 1024);
+    let header = encrypt(plaintext, plaintext.len() as u64, &mut out, opts)?;
+    Ok((out, header))
+}
+
+/// Decrypts an in-memory record.
+pub fn decrypt_to_vec(
+    record: &[u8],
+    identity: &Identity,
+) -> Result<(Vec<u8>, Header), CryptoError> {
+    let mut out = Vec::new();
+    let header = decrypt(record, &mut out, identity)?;
+    Ok((out, header))
+}
+
+/// Decrypts `record` to `path`: writes a temporary file beside it and renames it into
+/// place only when every segment verified, so a failure never leaves partial plaintext.
+pub fn decrypt_to_path(
+    record: impl Read,
+    path: &std::path::Path,
+    identity: &Identity,
+) -> Result<Header, CryptoError> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    let header = decrypt(record, std::io::BufWriter::new(tmp.as_file_mut()), identity)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)
+        .map_err(|err| CryptoError::Io(err.error))?;
+    Ok(header)
+}

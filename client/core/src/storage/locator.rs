@@ -1,0 +1,100 @@
+//! Self-describing object addresses:
+//! - `local:<sha256 hex>`
+//! - `s3:<bucket>/<sha256 hex>`
+//! - `ipfs:<cid>#sha256=<hex>` (the CID addresses the DAG; the digest is what we verify)
+
+use std::fmt;
+use std::str::FromStr;
+
+use super::StoreError;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Locator {
+    Local { sha256: [u8; 32] },
+    S3 { bucket: String, sha256: [u8; 32] },
+    Ipfs { cid: String, sha256: [u8; 32] },
+}
+
+impl Locator {
+    pub fn sha256(&self) -> &[u8; 32] {
+        match self {
+            Locator::Local { sha256 }
+            | Locator::S3 { sha256, .. }
+            | Locator::Ipfs { sha256, .. } => sha256,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Locator::Local { .. } => "local",
+            Locator::S3 { .. } => "s3",
+            Locator::Ipfs { .. } => "ipfs",
+        }
+    }
+
+    /// The object name used by the local and S3 backends.
+    pub fn object_name(&self) -> String {
+        hex::encode(self.sha256())
+    }
+}
+
+impl fmt::Display for Locator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Locator::Local { sha256 } => write!(f, "local:{}", hex::encode(sha256)),
+            Locator::S3 { bucket, sha256 } => write!(f, "s3:{bucket}/{}", hex::encode(sha256)),
+            Locator::Ipfs { cid, sha256 } => write!(f, "ipfs:{cid}#sha256={}", hex::encode(sha256)),
+        }
+    }
+}
+
+fn parse_digest(text: &str, original: &str) -> Result<[u8; 32], StoreError> {
+    let bytes = hex::decode(text)
+        .map_err(|_| StoreError::BadLocator(original.into(), "digest is not hex"))?;
+    bytes
+        .try_into()
+        .map_err(|_| StoreError::BadLocator(original.into(), "digest is not 32 bytes"))
+}
+
+impl FromStr for Locator {
+    type Err = StoreError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (scheme, rest) = s
+            .split_once(':')
+            .ok_or_else(|| StoreError::BadLocator(s.into(), "missing scheme"))?;
+        match scheme {
+            "local" => Ok(Locator::Local {
+                sha256: parse_digest(rest, s)?,
+            }),
+            "s3" => {
+                let (bucket, digest) = rest.rsplit_once('/').ok_or_else(|| {
+                    StoreError::BadLocator(s.into(), "expected s3:<bucket>/<sha256>")
+                })?;
+                if bucket.is_empty() {
+                    return Err(StoreError::BadLocator(s.into(), "empty bucket"));
+                }
+                Ok(Locator::S3 {
+                    bucket: bucket.into(),
+                    sha256: parse_digest(digest, s)?,
+                })
+            }
+            "ipfs" => {
+                let (cid, digest) = rest.split_once("#sha256=").ok_or_else(|| {
+                    StoreError::BadLocator(s.into(), "expected ipfs:<cid>#sha256=<hex>")
+                })?;
+                if cid.is_empty() || !cid.chars().all(|c| c.is_ascii_alphanumeric()) {
+                    return Err(StoreError::BadLocator(s.into(), "bad CID"));
+                }
+                Ok(Locator::Ipfs {
+                    cid: cid.into(),
+                    sha256: parse_digest(digest, s)?,
+                })
+            }
+            _ => Err(StoreError::BadLocator(
+                s.into(),
+                "unknown scheme (local, s3, ipfs)",
+            )),
+        }
+    }
+}
