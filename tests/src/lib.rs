@@ -289,7 +289,7 @@ impl Fixture {
     }
 }
 
-/// 2026-11-21T00:00:00Z: tests start from a realistic clock.
+/// 2026-11-22T00:00:00Z: tests start from a realistic clock.
 pub const T0: i64 = 1_795_305_600;
 pub const DAY: i64 = 86_400;
 

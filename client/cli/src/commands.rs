@@ -1,5 +1,15 @@
 //! One subcommand per file.
 
+pub mod access;
+pub mod attest;
+pub mod attestation;
+pub mod audit;
+pub mod consent;
 pub mod demo;
+pub mod identity;
 pub mod init;
+pub mod issuer;
 pub mod localnet;
+pub mod patient;
+pub mod records;
+pub mod verify;

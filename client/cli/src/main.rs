@@ -1,9 +1,11 @@
 //! `rekam`: the wallet-signed command line of Rekam, and its embedded local validator.
 
+mod app;
 mod chain;
 mod commands;
 mod localnet;
 mod output;
+mod progress;
 mod settings;
 
 use std::process::ExitCode;
@@ -33,6 +35,32 @@ enum Command {
     Init(commands::init::Args),
     /// Run the end-to-end story on an embedded validator and print what happened.
     Demo(commands::demo::Args),
+    /// Show this wallet's address and the encryption key derived from it.
+    Identity,
+    /// Governance over issuers: accredit, suspend, reinstate, show.
+    #[command(subcommand)]
+    Issuer(commands::issuer::Command),
+    /// The patient's profile: register, show.
+    #[command(subcommand)]
+    Patient(commands::patient::Command),
+    /// Clinic: attest FHIR R4 Bundles (a file or a folder) for a patient.
+    Attest(commands::attest::Args),
+    /// Clinic: revoke an attestation you issued.
+    #[command(subcommand)]
+    Attestation(commands::attestation::Command),
+    /// Patient: list your records and their attestations.
+    Records(commands::records::ListArgs),
+    /// Patient: fetch, decrypt and verify one of your records.
+    Fetch(commands::records::FetchArgs),
+    /// Anyone: check an attestation's status, issuer and dates.
+    Verify(commands::verify::Args),
+    /// Patient: grant, list and revoke consents.
+    #[command(subcommand)]
+    Consent(commands::consent::Command),
+    /// Provider: read a shared record (records the access on-chain first).
+    Access(commands::access::Args),
+    /// Patient: who read what, when and why.
+    Audit(commands::audit::Args),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -41,6 +69,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Localnet(args) => commands::localnet::run(&settings, args),
         Command::Init(args) => commands::init::run(&settings, args),
         Command::Demo(args) => commands::demo::run(&settings, args),
+        Command::Identity => commands::identity::run(&settings),
+        Command::Issuer(cmd) => commands::issuer::run(&settings, cmd),
+        Command::Patient(cmd) => commands::patient::run(&settings, cmd),
+        Command::Attest(args) => commands::attest::run(&settings, args),
+        Command::Attestation(cmd) => commands::attestation::run(&settings, cmd),
+        Command::Records(args) => commands::records::list(&settings, args),
+        Command::Fetch(args) => commands::records::fetch(&settings, args),
+        Command::Verify(args) => commands::verify::run(&settings, args),
+        Command::Consent(cmd) => commands::consent::run(&settings, cmd),
+        Command::Access(args) => commands::access::run(&settings, args),
+        Command::Audit(args) => commands::audit::run(&settings, args),
     }
 }
 

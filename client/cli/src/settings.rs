@@ -1,5 +1,7 @@
-//! Global options, resolved once into [`Settings`]. Precedence: flag > environment >
-//! default. (Reading the Solana CLI config file comes with the full CLI.)
+//! Global options, resolved once into [`Settings`]. Precedence, for every setting:
+//! flag > environment (`REKAM_*`) > the Solana CLI config file
+//! (`~/.config/solana/cli/config.yml`: `json_rpc_url`, `keypair_path`, `commitment`) >
+//! default.
 
 use std::path::PathBuf;
 
@@ -21,18 +23,38 @@ pub struct GlobalArgs {
     /// Keypair file of the signer (a JSON array of 64 bytes, as solana-keygen writes).
     #[arg(short = 'k', long = "keypair", global = true, env = "REKAM_KEYPAIR")]
     pub keypair: Option<PathBuf>,
-    /// Commitment level for reads and confirmations.
-    #[arg(long, global = true, value_enum, default_value_t = Commitment::Confirmed)]
-    pub commitment: Commitment,
+    /// Commitment level for reads and confirmations [default: confirmed].
+    #[arg(long, global = true, value_enum)]
+    pub commitment: Option<Commitment>,
     /// Program id of the Rekam deployment to talk to.
     #[arg(long = "program-id", global = true, env = "REKAM_PROGRAM_ID")]
     pub program_id: Option<Pubkey>,
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+    /// Solana CLI config file to read defaults from.
+    #[arg(
+        short = 'C',
+        long = "config",
+        global = true,
+        env = "REKAM_SOLANA_CONFIG"
+    )]
+    pub config_file: Option<PathBuf>,
+    /// Where encrypted records are stored: local, ipfs or s3 (see REKAM_* variables).
+    #[arg(long, global = true)]
+    pub store: Option<String>,
+    /// Folder of the local store.
+    #[arg(long, global = true)]
+    pub store_dir: Option<PathBuf>,
+    /// Compute-unit limit for each transaction.
+    #[arg(long, global = true)]
+    pub compute_unit_limit: Option<u32>,
+    /// Priority fee in micro-lamports per compute unit.
+    #[arg(long = "with-compute-unit-price", global = true)]
+    pub compute_unit_price: Option<u64>,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Commitment {
     Processed,
     Confirmed,
@@ -46,32 +68,48 @@ pub struct Settings {
     pub commitment: CommitmentConfig,
     pub program_id: Pubkey,
     pub output: OutputFormat,
+    pub store: rekam_client::storage::StoreConfig,
+    pub fees: rekam_client::chain::FeeOptions,
 }
 
 impl Settings {
     pub fn resolve(args: &GlobalArgs) -> anyhow::Result<Self> {
+        let file = SolanaConfig::load(args.config_file.as_deref())?;
         let url = args
             .url
-            .as_deref()
-            .map(resolve_moniker)
-            .unwrap_or(DEFAULT_URL)
-            .to_string();
-        let keypair_path = match &args.keypair {
-            Some(path) => path.clone(),
+            .clone()
+            .or(file.json_rpc_url)
+            .map(|u| resolve_moniker(&u).to_string())
+            .unwrap_or_else(|| DEFAULT_URL.to_string());
+        let keypair_path = match args.keypair.clone().or(file.keypair_path) {
+            Some(path) => path,
             None => default_keypair_path()
                 .context("cannot locate the home directory; pass --keypair")?,
         };
-        let commitment = match args.commitment {
+        let commitment = match args
+            .commitment
+            .or(file.commitment)
+            .unwrap_or(Commitment::Confirmed)
+        {
             Commitment::Processed => CommitmentConfig::processed(),
             Commitment::Confirmed => CommitmentConfig::confirmed(),
             Commitment::Finalized => CommitmentConfig::finalized(),
         };
+        let store = rekam_client::storage::StoreConfig::resolve(
+            args.store.as_deref(),
+            args.store_dir.clone(),
+        )?;
         Ok(Self {
             url,
             keypair_path,
             commitment,
             program_id: args.program_id.unwrap_or(rekam::ID),
             output: args.output,
+            store,
+            fees: rekam_client::chain::FeeOptions {
+                compute_unit_limit: args.compute_unit_limit,
+                compute_unit_price: args.compute_unit_price,
+            },
         })
     }
 }
@@ -89,4 +127,91 @@ pub fn resolve_moniker(url: &str) -> &str {
 
 fn default_keypair_path() -> Option<PathBuf> {
     std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config/solana/id.json"))
+}
+
+/// The three settings Rekam takes from the Solana CLI config file.
+#[derive(Debug, Default, PartialEq)]
+pub struct SolanaConfig {
+    pub json_rpc_url: Option<String>,
+    pub keypair_path: Option<PathBuf>,
+    pub commitment: Option<Commitment>,
+}
+
+impl SolanaConfig {
+    /// Reads `path`, or the default location when it exists. The file is flat YAML
+    /// (`key: value` lines), as `solana config set` writes it.
+    pub fn load(path: Option<&std::path::Path>) -> anyhow::Result<Self> {
+        let default = std::env::var_os("HOME")
+            .map(|h| PathBuf::from(h).join(".config/solana/cli/config.yml"));
+        let (path, required) = match path {
+            Some(p) => (p.to_path_buf(), true),
+            None => match default {
+                Some(p) => (p, false),
+                None => return Ok(Self::default()),
+            },
+        };
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(err) if !required && err.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Self::default())
+            }
+            Err(err) => {
+                return Err(err)
+                    .with_context(|| format!("cannot read config file {}", path.display()))
+            }
+        };
+        Ok(Self::parse(&text))
+    }
+
+    pub fn parse(text: &str) -> Self {
+        let mut config = Self::default();
+        for line in text.lines() {
+            let Some((key, value)) = line.split_once(':') else {
+                continue;
+            };
+            let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+            if value.is_empty() {
+                continue;
+            }
+            match key.trim() {
+                "json_rpc_url" => config.json_rpc_url = Some(value.to_string()),
+                "keypair_path" => config.keypair_path = Some(PathBuf::from(value)),
+                "commitment" => {
+                    config.commitment = match value {
+                        "processed" => Some(Commitment::Processed),
+                        "confirmed" => Some(Commitment::Confirmed),
+                        "finalized" => Some(Commitment::Finalized),
+                        _ => None,
+                    }
+                }
+                _ => {}
+            }
+        }
+        config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_solana_cli_config_format() {
+        let text = "---\njson_rpc_url: \"http://127.0.0.1:9999\"\nwebsocket_url: \"\"\nkeypair_path: /home/a/.config/solana/id.json\naddress_labels:\n  \"11111111111111111111111111111111\": System Program\ncommitment: finalized\n";
+        assert_eq!(
+            SolanaConfig::parse(text),
+            SolanaConfig {
+                json_rpc_url: Some("http://127.0.0.1:9999".into()),
+                keypair_path: Some(PathBuf::from("/home/a/.config/solana/id.json")),
+                commitment: Some(Commitment::Finalized),
+            }
+        );
+    }
+
+    #[test]
+    fn monikers_resolve_like_the_solana_cli() {
+        assert_eq!(resolve_moniker("localhost"), DEFAULT_URL);
+        assert_eq!(resolve_moniker("devnet"), "https://api.devnet.solana.com");
+        assert_eq!(resolve_moniker("http://x:1"), "http://x:1");
+    }
 }

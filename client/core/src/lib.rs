@@ -12,8 +12,10 @@ pub mod chain;
 pub mod commit;
 pub mod crypto;
 pub mod errors;
+pub mod fhir;
 pub mod ix;
 pub mod pda;
+pub mod record;
 pub mod storage;
 
 pub use rekam;

@@ -79,6 +79,31 @@ fn locators_round_trip_and_reject_garbage() {
     }
 }
 
+#[test]
+fn compact_locators_fit_on_chain_and_restore_with_their_digest() {
+    let sha256 = digest(b"grant");
+    let cid = format!("bafkrei{}", "a".repeat(52));
+    let ipfs = Locator::Ipfs {
+        cid: cid.clone(),
+        sha256,
+    };
+    assert_eq!(ipfs.compact(), format!("ipfs:{cid}"));
+    assert!(ipfs.compact().len() <= 128 && ipfs.to_string().len() > 128);
+    assert_eq!(
+        Locator::from_compact(&ipfs.compact(), &sha256).unwrap(),
+        ipfs
+    );
+    let s3 = Locator::S3 {
+        bucket: "b".into(),
+        sha256,
+    };
+    assert_eq!(Locator::from_compact(&s3.compact(), &sha256).unwrap(), s3);
+    assert!(matches!(
+        Locator::from_compact(&s3.compact(), &digest(b"other")),
+        Err(StoreError::BadLocator(..))
+    ));
+}
+
 // ---- local -------------------------------------------------------------------------------
 
 #[tokio::test]

@@ -1,9 +1,8 @@
-//! `rekam demo`: the Rekam story on an embedded local validator, narrated.
-//!
-//! Today it covers what the program implements: starting the validator with the native
-//! program, creating a fee mint, initializing the deployment (config PDA + treasury via
-//! CPI), and reading it all back over JSON-RPC. Later stages of the story (attest, consent,
-//! access, study payouts) join as the program gains them.
+//! `rekam demo`: the Rekam story on an embedded local validator and a local store,
+//! narrated: accreditation, a clinic attests three FHIR bundles, the patient grants a
+//! doctor, the doctor reads with an on-chain receipt, the patient revokes and the next
+//! read fails, and the audit trail. Research-study payouts are not implemented yet and
+//! the summary says so.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -12,15 +11,34 @@ use std::time::{Duration, Instant};
 use anchor_lang::prelude::Pubkey;
 use anchor_spl::token_2022::spl_token_2022::instruction as token_ix;
 use anyhow::{bail, Context};
+use rekam::{roles, AttestationKind, ConsentScope, IssuerAccreditArgs, Purpose};
+use rekam_client::{ix, pda};
 use serde::Serialize;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
+use crate::app::App;
 use crate::chain::Chain;
 use crate::commands::init::{initialize, Initialized};
 use crate::localnet::{Localnet, LocalnetOptions};
 use crate::output::{self, OutputFormat, Render};
 use crate::settings::Settings;
+
+/// Synthetic FHIR R4 bundles (tests/fixtures/fhir, generated with carebundle).
+const BUNDLES: [(&str, &[u8]); 3] = [
+    (
+        "diagnosis-diabetes.json",
+        include_bytes!("../../../../tests/fixtures/fhir/diagnosis-diabetes.json"),
+    ),
+    (
+        "lab-hba1c.json",
+        include_bytes!("../../../../tests/fixtures/fhir/lab-hba1c.json"),
+    ),
+    (
+        "vaccination-influenza.json",
+        include_bytes!("../../../../tests/fixtures/fhir/vaccination-influenza.json"),
+    ),
+];
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -34,16 +52,20 @@ pub struct Args {
 }
 
 #[derive(Serialize)]
-struct DemoSummary {
-    validator_url: String,
-    steps: Vec<Step>,
-    deployment: Initialized,
-}
-
-#[derive(Serialize)]
 struct Step {
     step: String,
     result: String,
+}
+
+#[derive(Serialize)]
+struct DemoSummary {
+    validator_url: String,
+    store: String,
+    steps: Vec<Step>,
+    deployment: Initialized,
+    attestations: Vec<String>,
+    audit: crate::commands::audit::Trail,
+    not_yet: Vec<String>,
 }
 
 impl Render for DemoSummary {
@@ -53,7 +75,10 @@ impl Render for DemoSummary {
         for step in &self.steps {
             out.push_str(&format!("  {:width$}  {}\n", step.step, step.result));
         }
-        out.push_str(&format!("\n{}", self.deployment.text()));
+        out.push_str(&format!("\n{}\n", self.audit.text()));
+        for line in &self.not_yet {
+            out.push_str(&format!("\nNot in this demo yet: {line}"));
+        }
         out
     }
 }
@@ -62,96 +87,6 @@ fn narrate(format: OutputFormat, line: &str) {
     if format == OutputFormat::Text {
         output::out(line);
     }
-}
-
-pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
-    let program_log = args
-        .program_log
-        .clone()
-        .unwrap_or_else(|| match &args.ledger {
-            Some(dir) => dir.join("program.log"),
-            None => std::env::temp_dir().join(format!("rekam-demo-{}.log", std::process::id())),
-        });
-    if let Some(dir) = &args.ledger {
-        std::fs::create_dir_all(dir)?;
-    }
-    output::isolate_stdout(&program_log)?;
-    let say = |line: &str| narrate(settings.output, line);
-    let mut steps = Vec::new();
-
-    say("Starting an embedded local validator (offline, loopback only) with the Rekam program...");
-    let started = Instant::now();
-    let localnet = Localnet::start(&LocalnetOptions {
-        bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
-        rpc_port: 0,
-        ledger: args.ledger,
-        slot_time_ms: 100,
-    })?;
-    say(&format!(
-        "  JSON-RPC at {} (ready in {:.1?})",
-        localnet.url,
-        started.elapsed()
-    ));
-    say(&format!("  program log lines: {}", program_log.display()));
-    steps.push(Step {
-        step: "local validator".into(),
-        result: localnet.url.clone(),
-    });
-
-    let chain = Chain::new(&localnet.url, settings.commitment);
-    let governance = Keypair::new();
-    say("Funding a governance wallet from the local faucet...");
-    airdrop(&chain, &governance.pubkey(), 10_000_000_000)?;
-    steps.push(Step {
-        step: "governance wallet".into(),
-        result: governance.pubkey().to_string(),
-    });
-
-    say("Creating the protocol-fee mint (SPL Token)...");
-    let mint = create_mint(&chain, &governance, 6)?;
-    steps.push(Step {
-        step: "fee mint".into(),
-        result: mint.to_string(),
-    });
-
-    say("Initializing the deployment: config PDA, and the treasury token account via CPI...");
-    let deployment = initialize(
-        &chain,
-        &settings.program_id,
-        &governance,
-        &mint,
-        governance.pubkey(),
-        250,
-    )?;
-    say(&format!(
-        "  config {} / treasury {}",
-        deployment.config, deployment.treasury
-    ));
-    steps.push(Step {
-        step: "deployment initialized".into(),
-        result: deployment.signature.clone(),
-    });
-
-    let treasury: Pubkey = deployment.treasury.parse()?;
-    let treasury_account = chain
-        .rpc
-        .get_account(&treasury)
-        .context("treasury missing")?;
-    if treasury_account.owner != anchor_spl::token::ID {
-        bail!("treasury {treasury} is not owned by the token program");
-    }
-    steps.push(Step {
-        step: "treasury owner".into(),
-        result: format!("{} (token program), balance 0", treasury_account.owner),
-    });
-
-    let summary = DemoSummary {
-        validator_url: localnet.url.clone(),
-        steps,
-        deployment,
-    };
-    output::print(settings.output, &summary)?;
-    localnet.shutdown()
 }
 
 /// Requests an airdrop and waits until the balance shows it.
@@ -191,4 +126,225 @@ pub fn create_mint(chain: &Chain, authority: &Keypair, decimals: u8) -> anyhow::
     )?;
     chain.send(&[create, init], authority, &[&mint])?;
     Ok(mint.pubkey())
+}
+
+pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
+    let program_log = args
+        .program_log
+        .clone()
+        .unwrap_or_else(|| match &args.ledger {
+            Some(dir) => dir.join("program.log"),
+            None => std::env::temp_dir().join(format!("rekam-demo-{}.log", std::process::id())),
+        });
+    if let Some(dir) = &args.ledger {
+        std::fs::create_dir_all(dir)?;
+    }
+    output::isolate_stdout(&program_log)?;
+    let say = |line: &str| narrate(settings.output, line);
+    let mut steps = Vec::new();
+
+    say("Starting an embedded local validator (offline, loopback only) with the Rekam program...");
+    let started = Instant::now();
+    let localnet = Localnet::start(&LocalnetOptions {
+        bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        rpc_port: 0,
+        ledger: args.ledger.clone(),
+        slot_time_ms: 100,
+    })?;
+    say(&format!(
+        "  JSON-RPC at {} (ready in {:.1?}); program log lines: {}",
+        localnet.url,
+        started.elapsed(),
+        program_log.display()
+    ));
+    steps.push(Step {
+        step: "local validator".into(),
+        result: localnet.url.clone(),
+    });
+
+    let workdir = tempfile::tempdir()?;
+    let mut demo_settings = settings.clone();
+    demo_settings.url = localnet.url.clone();
+    demo_settings.store = rekam_client::storage::StoreConfig::Local {
+        dir: workdir.path().join("store"),
+    };
+    let chain = Chain::new(&localnet.url, settings.commitment);
+    let pid = settings.program_id;
+
+    let [governance, clinic, patient, doctor] = [(); 4].map(|_| Keypair::new());
+    say("Funding four wallets from the local faucet: governance, a clinic, a patient, a doctor...");
+    for wallet in [&governance, &clinic, &patient, &doctor] {
+        airdrop(&chain, &wallet.pubkey(), 10_000_000_000)?;
+    }
+
+    say("Governance initializes the deployment (config PDA, fee treasury via CPI)...");
+    let mint = create_mint(&chain, &governance, 6)?;
+    let deployment = initialize(&chain, &pid, &governance, &mint, governance.pubkey(), 250)?;
+    steps.push(Step {
+        step: "deployment".into(),
+        result: format!("config {}", deployment.config),
+    });
+
+    say("Governance accredits the clinic (clinic + lab + pharmacy roles)...");
+    let mut clinic_app = App::with_keypair(&demo_settings, clinic.insecure_clone());
+    let registry_id_hash = rekam_client::storage::digest(b"rekam/v1/registry-id\nDEMO-CLINIC-0001");
+    let accredit = ix::issuer_accredit(
+        &pid,
+        &governance.pubkey(),
+        &governance.pubkey(),
+        IssuerAccreditArgs {
+            registry_id_hash,
+            issuer_authority: clinic.pubkey(),
+            encryption_key: clinic_app.identity()?.public_key(),
+            roles: roles::CLINIC | roles::LAB | roles::PHARMACY,
+        },
+    );
+    chain.send(&[accredit], &governance, &[])?;
+    steps.push(Step {
+        step: "clinic accredited".into(),
+        result: pda::issuer(&pid, &registry_id_hash).to_string(),
+    });
+
+    say("The patient registers a pseudonymous profile (key derived from the wallet)...");
+    let mut patient_app = App::with_keypair(&demo_settings, patient.insecure_clone());
+    let mut pseudonym = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut pseudonym).map_err(|_| anyhow::anyhow!("system RNG failed"))?;
+    let register = ix::patient_register(
+        &pid,
+        &patient.pubkey(),
+        rekam::PatientRegisterArgs {
+            pseudonym,
+            encryption_key: patient_app.identity()?.public_key(),
+        },
+    );
+    chain.send(&[register], &patient, &[])?;
+    let (patient_key, _) = patient_app.own_patient()?;
+    steps.push(Step {
+        step: "patient profile".into(),
+        result: patient_key.to_string(),
+    });
+
+    say("The clinic attests three FHIR R4 bundles: each is validated, encrypted for the patient and the clinic, stored, then attested on-chain...");
+    let mut attestations = Vec::new();
+    for (name, bytes) in BUNDLES {
+        let file = workdir.path().join(name);
+        std::fs::write(&file, bytes)?;
+        let attested =
+            crate::commands::attest::attest_file(&mut clinic_app, &file, &patient_key, None)?;
+        say(&format!(
+            "  {name}: {} of {} -> {}",
+            attested.kind, attested.treatment_date, attested.attestation
+        ));
+        attestations.push((
+            attested.attestation.parse::<Pubkey>()?,
+            attested.kind.clone(),
+        ));
+    }
+    steps.push(Step {
+        step: "records attested".into(),
+        result: format!(
+            "{} (diagnosis, lab result, vaccination)",
+            attestations.len()
+        ),
+    });
+
+    say("The patient grants the doctor treatment access to diagnoses and lab results for 30 days...");
+    let doctor_app_identity =
+        App::with_keypair(&demo_settings, doctor.insecure_clone()).identity()?;
+    let scope = ConsentScope {
+        kinds: AttestationKind::Diagnosis.bit() | AttestationKind::LabResult.bit(),
+        attestations: vec![],
+    };
+    let consent = crate::commands::consent::grant(
+        &mut patient_app,
+        &doctor.pubkey(),
+        Some(&hex::encode(doctor_app_identity.public_key())),
+        Purpose::Treatment,
+        scope,
+        30,
+    )?;
+    let consent_key: Pubkey = consent.consent.parse()?;
+    steps.push(Step {
+        step: "consent granted".into(),
+        result: format!(
+            "{} ({} records in the key grant)",
+            consent.consent,
+            consent.records_in_grant.unwrap_or(0)
+        ),
+    });
+
+    say("The doctor reads the diagnosis: the access receipt goes on-chain first, then the record is decrypted and checked against its attestation...");
+    let mut doctor_app = App::with_keypair(&demo_settings, doctor.insecure_clone());
+    let (diagnosis, _) = attestations[0];
+    let out = workdir.path().join("doctor-copy.json");
+    let fetched = crate::commands::access::access(&mut doctor_app, &consent_key, &diagnosis, &out)?;
+    let identical = std::fs::read(&out)? == BUNDLES[0].1;
+    say(&format!(
+        "  read {} ({}), verified: {}, byte-identical to the clinic's bundle: {identical}",
+        fetched.attestation, fetched.kind, fetched.verified
+    ));
+    steps.push(Step {
+        step: "doctor read (with receipt)".into(),
+        result: format!("verified, identical: {identical}"),
+    });
+
+    say("The vaccination record is outside the consent's scope: the read is refused...");
+    let (vaccination, _) = attestations[2];
+    let refused = crate::commands::access::access(
+        &mut doctor_app,
+        &consent_key,
+        &vaccination,
+        &workdir.path().join("x.json"),
+    );
+    let refused_reason = refused
+        .err()
+        .map(|e| format!("{e:#}"))
+        .unwrap_or_else(|| "NOT REFUSED".into());
+    say(&format!("  refused: {refused_reason}"));
+    steps.push(Step {
+        step: "out-of-scope read".into(),
+        result: short(&refused_reason),
+    });
+
+    say("The patient revokes the consent; the doctor's next read fails...");
+    crate::commands::consent::revoke(&mut patient_app, &consent_key)?;
+    let after = crate::commands::access::access(
+        &mut doctor_app,
+        &consent_key,
+        &diagnosis,
+        &workdir.path().join("y.json"),
+    );
+    let after_reason = after
+        .err()
+        .map(|e| format!("{e:#}"))
+        .unwrap_or_else(|| "NOT REFUSED".into());
+    say(&format!("  refused: {after_reason}"));
+    steps.push(Step {
+        step: "read after revocation".into(),
+        result: short(&after_reason),
+    });
+
+    let audit = crate::commands::audit::trail(&patient_app, &patient_key)?;
+    let summary = DemoSummary {
+        validator_url: localnet.url.clone(),
+        store: workdir.path().join("store").display().to_string(),
+        steps,
+        deployment,
+        attestations: attestations.iter().map(|(k, _)| k.to_string()).collect(),
+        audit,
+        not_yet: vec![
+            "research studies paid in SPL tokens (the marketplace is not built yet)".into(),
+        ],
+    };
+    output::print(settings.output, &summary)?;
+    localnet.shutdown()
+}
+
+/// The program's error name out of a long error chain, for the summary table.
+fn short(reason: &str) -> String {
+    reason
+        .split(": ")
+        .find(|part| part.contains('(') && part.chars().next().is_some_and(char::is_uppercase))
+        .map(|s| s.split(" (").next().unwrap_or(s).to_string())
+        .unwrap_or_else(|| reason.chars().take(60).collect())
 }

@@ -286,14 +286,25 @@ pub fn encrypt(
 /// `Ok` (a later segment may fail): see [`decrypt_to_path`].
 pub fn decrypt(
     mut reader: impl Read,
-    mut writer: impl Write,
+    writer: impl Write,
     identity: &Identity,
 ) -> Result<Header, CryptoError> {
     let (header, header_bytes) = Header::read_from(&mut reader)?;
     let data_key = wrap::unwrap_any(&header.stanzas, identity, &header.prefix_bytes())?;
-    let header_hash: [u8; 32] = Sha256::digest(&header_bytes).into();
-    let key = payload_key(&data_key, &header.nonce_prefix)?;
+    decrypt_body(reader, writer, &header, &header_bytes, &data_key)?;
+    Ok(header)
+}
 
+/// Opens the segments that follow a parsed header with `data_key`.
+fn decrypt_body(
+    mut reader: impl Read,
+    mut writer: impl Write,
+    header: &Header,
+    header_bytes: &[u8],
+    data_key: &DataKey,
+) -> Result<(), CryptoError> {
+    let header_hash: [u8; 32] = Sha256::digest(header_bytes).into();
+    let key = payload_key(data_key, &header.nonce_prefix)?;
     let count = header.segment_count();
     let mut index = 0u64;
     let mut batch: Vec<Vec<u8>> = Vec::with_capacity(BATCH);
@@ -334,7 +345,7 @@ pub fn decrypt(
         return Err(CryptoError::TrailingData);
     }
     writer.flush()?;
-    Ok(header)
+    Ok(())
 }
 
 /// Encrypts an in-memory plaintext.
@@ -374,4 +385,27 @@ pub fn decrypt_to_path(
     tmp.persist(path)
         .map_err(|err| CryptoError::Io(err.error))?;
     Ok(header)
+}
+
+/// Decrypts a record whose data key comes from a separate stanza (a key grant) rather
+/// than the header's own recipient list. The header is still authenticated: its hash is
+/// every segment's AAD, and the stanza's AAD is the header prefix.
+pub fn decrypt_with_stanza(
+    record: &[u8],
+    header: &Header,
+    header_bytes: &[u8],
+    stanza: &Stanza,
+    identity: &Identity,
+) -> Result<Vec<u8>, CryptoError> {
+    let data_key = wrap::unwrap_any(
+        std::slice::from_ref(stanza),
+        identity,
+        &header.prefix_bytes(),
+    )?;
+    let body = record
+        .get(header_bytes.len()..)
+        .ok_or(CryptoError::Truncated)?;
+    let mut out = Vec::with_capacity(header.plaintext_len as usize);
+    decrypt_body(body, &mut out, header, header_bytes, &data_key)?;
+    Ok(out)
 }

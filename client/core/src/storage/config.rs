@@ -34,11 +34,20 @@ impl StoreConfig {
 
     /// Reads the configuration from `REKAM_*` variables (see the module docs).
     pub fn from_env() -> Result<Self, StoreError> {
+        Self::resolve(None, None)
+    }
+
+    /// Flags first (`kind`, `dir`), then `REKAM_*` variables, then defaults.
+    pub fn resolve(kind: Option<&str>, dir: Option<PathBuf>) -> Result<Self, StoreError> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        match var("REKAM_STORE").as_deref().unwrap_or("local") {
+        let kind = kind
+            .map(str::to_string)
+            .or_else(|| var("REKAM_STORE"))
+            .unwrap_or_else(|| "local".into());
+        match kind.as_str() {
             "local" => Ok(StoreConfig::Local {
-                dir: var("REKAM_STORE_DIR")
-                    .map(PathBuf::from)
+                dir: dir
+                    .or_else(|| var("REKAM_STORE_DIR").map(PathBuf::from))
                     .unwrap_or_else(Self::default_local_dir),
             }),
             "ipfs" => Ok(StoreConfig::Ipfs {

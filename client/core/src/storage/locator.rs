@@ -32,6 +32,33 @@ impl Locator {
         }
     }
 
+    /// The form stored on-chain next to a separately stored digest (a consent's key
+    /// grant): the same text without the IPFS digest fragment, which would repeat it.
+    pub fn compact(&self) -> String {
+        match self {
+            Locator::Ipfs { cid, .. } => format!("ipfs:{cid}"),
+            other => other.to_string(),
+        }
+    }
+
+    /// Reads a [`Locator::compact`] form back, given the digest stored beside it. A full
+    /// locator is accepted too; its digest must then agree.
+    pub fn from_compact(text: &str, sha256: &[u8; 32]) -> Result<Self, StoreError> {
+        let locator = match text.strip_prefix("ipfs:") {
+            Some(cid) if !cid.contains('#') => {
+                format!("ipfs:{cid}#sha256={}", hex::encode(sha256)).parse()?
+            }
+            _ => text.parse::<Locator>()?,
+        };
+        if locator.sha256() != sha256 {
+            return Err(StoreError::BadLocator(
+                text.into(),
+                "digest differs from the one recorded beside it",
+            ));
+        }
+        Ok(locator)
+    }
+
     /// The object name used by the local and S3 backends.
     pub fn object_name(&self) -> String {
         hex::encode(self.sha256())

@@ -1,0 +1,292 @@
+//! `rekam consent grant|list|revoke`: the patient's consents, with their key grants.
+
+use anchor_lang::prelude::Pubkey;
+use anyhow::{bail, Context};
+use rekam::{AttestationKind, ConsentGrantArgs, ConsentScope, Issuer, KeyGrant, Purpose};
+use rekam_client::record::{self, KeyGrantObject};
+use rekam_client::{ix, pda};
+use serde::Serialize;
+use solana_signer::Signer;
+
+use crate::app::{offsets, pubkey_arg, App};
+use crate::output::{self, Render};
+use crate::settings::Settings;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Grant a provider (or any wallet) access to records in a scope.
+    Grant {
+        #[arg(long, value_parser = pubkey_arg)]
+        grantee: Pubkey,
+        /// The grantee's X25519 key, hex (looked up when the grantee is an issuer).
+        #[arg(long)]
+        grantee_key: Option<String>,
+        /// treatment, emergency, research, payment, operations, public-health,
+        /// patient-requested, coverage.
+        #[arg(long, default_value = "treatment")]
+        purpose: String,
+        /// Record kinds in scope: diagnosis, lab-result, prescription, vaccination, imaging, other.
+        #[arg(long, value_delimiter = ',')]
+        kinds: Vec<String>,
+        /// Specific attestations in scope (repeatable).
+        #[arg(long = "attestation", value_parser = pubkey_arg)]
+        attestations: Vec<Pubkey>,
+        /// Length of the consent, in days.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+    },
+    /// List consents: this patient's, or with --received, those granted to this wallet.
+    List {
+        #[arg(long)]
+        received: bool,
+    },
+    /// Revoke a consent, effective immediately.
+    Revoke {
+        #[arg(value_parser = pubkey_arg)]
+        consent: Pubkey,
+    },
+}
+
+pub fn parse_purpose(text: &str) -> anyhow::Result<Purpose> {
+    Ok(match text {
+        "treatment" => Purpose::Treatment,
+        "emergency" => Purpose::EmergencyTreatment,
+        "research" => Purpose::Research,
+        "payment" => Purpose::Payment,
+        "operations" => Purpose::Operations,
+        "public-health" => Purpose::PublicHealth,
+        "patient-requested" => Purpose::PatientRequested,
+        "coverage" => Purpose::Coverage,
+        other => bail!("unknown purpose {other:?}"),
+    })
+}
+
+pub fn parse_kind(text: &str) -> anyhow::Result<AttestationKind> {
+    AttestationKind::ALL
+        .iter()
+        .copied()
+        .find(|k| record::kind_name(*k) == text.trim())
+        .with_context(|| format!("unknown record kind {text:?}"))
+}
+
+#[derive(Serialize)]
+pub struct ConsentOut {
+    pub consent: String,
+    pub patient: String,
+    pub grantee: String,
+    pub purpose: String,
+    pub kinds: Vec<&'static str>,
+    pub attestations: Vec<String>,
+    pub starts_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub access_count: u64,
+    pub key_grant: String,
+    pub records_in_grant: Option<usize>,
+    pub signature: Option<String>,
+}
+
+impl ConsentOut {
+    pub fn from_chain(key: &Pubkey, c: &rekam::Consent) -> Self {
+        ConsentOut {
+            consent: key.to_string(),
+            patient: c.patient.to_string(),
+            grantee: c.grantee.to_string(),
+            purpose: c.purpose.code().into(),
+            kinds: AttestationKind::ALL
+                .iter()
+                .filter(|k| c.scope.kinds & k.bit() != 0)
+                .map(|k| record::kind_name(*k))
+                .collect(),
+            attestations: c
+                .scope
+                .attestations
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            starts_at: c.starts_at,
+            expires_at: c.expires_at,
+            revoked_at: (c.revoked_at != 0).then_some(c.revoked_at),
+            access_count: c.access_count,
+            key_grant: c.key_grant.locator.clone(),
+            records_in_grant: None,
+            signature: None,
+        }
+    }
+}
+
+impl Render for ConsentOut {
+    fn text(&self) -> String {
+        let mut out = format!(
+            "Consent {}\n  Grantee:   {}\n  Purpose:   {}\n  Scope:     kinds [{}] attestations [{}]\n  Period:    {} .. {}\n  Revoked:   {}\n  Accesses:  {}\n  Key grant: {}",
+            self.consent,
+            self.grantee,
+            self.purpose,
+            self.kinds.join(", "),
+            self.attestations.join(", "),
+            self.starts_at,
+            self.expires_at,
+            self.revoked_at.map_or("no".into(), |t| format!("at {t}")),
+            self.access_count,
+            self.key_grant
+        );
+        if let Some(n) = self.records_in_grant {
+            out.push_str(&format!(" ({n} records)"));
+        }
+        if let Some(sig) = &self.signature {
+            out.push_str(&format!("\n  Signature: {sig}"));
+        }
+        out
+    }
+}
+
+#[derive(Serialize)]
+struct ConsentList {
+    consents: Vec<ConsentOut>,
+}
+
+impl Render for ConsentList {
+    fn text(&self) -> String {
+        if self.consents.is_empty() {
+            return "No consents.".into();
+        }
+        self.consents
+            .iter()
+            .map(Render::text)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+fn grantee_key(app: &App, grantee: &Pubkey, given: Option<&str>) -> anyhow::Result<[u8; 32]> {
+    if let Some(hex_key) = given {
+        return crate::commands::issuer::parse_key(hex_key);
+    }
+    let issuers = app
+        .chain
+        .list::<Issuer>(Some((offsets::AFTER_HEADER, *grantee)))?;
+    match issuers.first() {
+        Some((_, issuer)) => Ok(issuer.encryption_key),
+        None => {
+            bail!("{grantee} is not an issuer's wallet: pass its encryption key with --grantee-key")
+        }
+    }
+}
+
+/// Grants `grantee` a consent over `scope`, with a key grant re-wrapping every record in
+/// scope to the grantee's key.
+pub fn grant(
+    app: &mut App,
+    grantee: &Pubkey,
+    given_key: Option<&str>,
+    purpose: Purpose,
+    scope: ConsentScope,
+    days: u32,
+) -> anyhow::Result<ConsentOut> {
+    let pid = app.program_id();
+    if scope.is_empty() {
+        bail!("name the records to share: --kinds and/or --attestation");
+    }
+    let key = grantee_key(app, grantee, given_key)?;
+    let (patient_key, patient) = app.own_patient()?;
+    let identity = app.identity()?;
+    let store = app.store()?;
+
+    let mut grant = KeyGrantObject::new(&key);
+    for (attestation, a) in app.attestations_of(&patient_key)? {
+        if !(scope.kinds & a.kind.bit() != 0 || scope.attestations.contains(&attestation)) {
+            continue;
+        }
+        let locator = app.record_locator(&attestation)?;
+        let bytes = App::block_on(store.get(&locator))?
+            .with_context(|| format!("cannot fetch {locator}"))?;
+        grant.add(&attestation, &locator.to_string(), &bytes, &identity)?;
+    }
+    let grant_bytes = grant.to_bytes();
+    let hash = rekam_client::storage::digest(&grant_bytes);
+    let grant_locator = App::block_on(store.put(grant_bytes))??;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
+    let args = ConsentGrantArgs {
+        grantee: *grantee,
+        purpose,
+        scope,
+        starts_at: now - 60,
+        expires_at: now + i64::from(days) * 86_400,
+        key_grant: KeyGrant {
+            hash,
+            locator: grant_locator.compact(),
+        },
+    };
+    let signer = app.signer()?.insecure_clone();
+    let consent_key = pda::consent(&pid, &patient_key, patient.consents_created);
+    let ix = ix::consent_grant(
+        &pid,
+        &signer.pubkey(),
+        &patient_key,
+        patient.consents_created,
+        args,
+    );
+    let signature = app.chain.send(&[ix], &signer, &[])?;
+    let consent = app.fetch(&consent_key, "consent")?;
+    let mut out = ConsentOut::from_chain(&consent_key, &consent);
+    out.records_in_grant = Some(grant.entries.len());
+    out.signature = Some(signature);
+    Ok(out)
+}
+
+/// Revokes `consent` (the signer must be its patient).
+pub fn revoke(app: &mut App, consent: &Pubkey) -> anyhow::Result<ConsentOut> {
+    let pid = app.program_id();
+    let (patient_key, _) = app.own_patient()?;
+    let signer = app.signer()?.insecure_clone();
+    let ix = ix::consent_revoke(&pid, &signer.pubkey(), &patient_key, consent);
+    let signature = app.chain.send(&[ix], &signer, &[])?;
+    let c = app.fetch(consent, "consent")?;
+    let mut out = ConsentOut::from_chain(consent, &c);
+    out.signature = Some(signature);
+    Ok(out)
+}
+
+pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
+    let mut app = App::new(settings);
+    match command {
+        Command::Grant {
+            grantee,
+            grantee_key: given,
+            purpose,
+            kinds,
+            attestations,
+            days,
+        } => {
+            let purpose = parse_purpose(&purpose)?;
+            let kinds = kinds
+                .iter()
+                .map(|k| parse_kind(k))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let scope = ConsentScope {
+                kinds: kinds.iter().fold(0, |m, k| m | k.bit()),
+                attestations,
+            };
+            let out = grant(&mut app, &grantee, given.as_deref(), purpose, scope, days)?;
+            output::print(settings.output, &out)
+        }
+        Command::List { received } => {
+            let consents = if received {
+                let me = app.signer()?.pubkey();
+                app.consents_for(&me)?
+            } else {
+                let (patient_key, _) = app.own_patient()?;
+                app.consents_of(&patient_key)?
+            };
+            let mut consents: Vec<ConsentOut> = consents
+                .iter()
+                .map(|(k, c)| ConsentOut::from_chain(k, c))
+                .collect();
+            consents.sort_by_key(|c| c.starts_at);
+            output::print(settings.output, &ConsentList { consents })
+        }
+        Command::Revoke { consent } => output::print(settings.output, &revoke(&mut app, &consent)?),
+    }
+}

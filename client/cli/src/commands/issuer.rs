@@ -1,0 +1,156 @@
+//! `rekam issuer accredit|suspend|reinstate|show`: governance over issuers.
+
+use anchor_lang::prelude::Pubkey;
+use anyhow::{bail, Context};
+use rekam::{roles, Issuer, IssuerAccreditArgs};
+use rekam_client::{ix, pda};
+use serde::Serialize;
+use sha2::Digest;
+use solana_signer::Signer;
+
+use crate::app::{pubkey_arg, App};
+use crate::output::{self, Render};
+use crate::settings::Settings;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Accredit an issuer (governance authority signs).
+    Accredit {
+        /// Registry identifier (e.g. a national facility id); only its hash goes on-chain.
+        #[arg(long)]
+        registry_id: String,
+        /// The issuer's signing wallet.
+        #[arg(long, value_parser = pubkey_arg)]
+        authority: Pubkey,
+        /// The issuer's X25519 key, hex (`rekam identity` on the issuer's wallet prints it).
+        #[arg(long)]
+        encryption_key: String,
+        /// Comma-separated roles: clinic, lab, pharmacy, ethics-board, device-operator.
+        #[arg(long, value_delimiter = ',', required = true)]
+        roles: Vec<String>,
+    },
+    /// Suspend an issuer: its attestations stop verifying.
+    Suspend {
+        #[arg(value_parser = pubkey_arg)]
+        issuer: Pubkey,
+    },
+    /// Reinstate a suspended issuer.
+    Reinstate {
+        #[arg(value_parser = pubkey_arg)]
+        issuer: Pubkey,
+    },
+    /// Show an issuer.
+    Show {
+        #[arg(value_parser = pubkey_arg)]
+        issuer: Pubkey,
+    },
+}
+
+#[derive(Serialize)]
+pub struct IssuerOut {
+    pub issuer: String,
+    pub authority: String,
+    pub roles: Vec<&'static str>,
+    pub status: String,
+    pub attestations_issued: u64,
+    pub signature: Option<String>,
+}
+
+impl Render for IssuerOut {
+    fn text(&self) -> String {
+        let mut out = format!(
+            "Issuer {}\n  Authority:    {}\n  Roles:        {}\n  Status:       {}\n  Attestations: {}",
+            self.issuer,
+            self.authority,
+            self.roles.join(", "),
+            self.status,
+            self.attestations_issued
+        );
+        if let Some(sig) = &self.signature {
+            out.push_str(&format!("\n  Signature:    {sig}"));
+        }
+        out
+    }
+}
+
+const ROLE_NAMES: [(&str, u8); 5] = [
+    ("clinic", roles::CLINIC),
+    ("lab", roles::LAB),
+    ("pharmacy", roles::PHARMACY),
+    ("ethics-board", roles::ETHICS_BOARD),
+    ("device-operator", roles::DEVICE_OPERATOR),
+];
+
+pub fn parse_roles(names: &[String]) -> anyhow::Result<u8> {
+    names.iter().try_fold(0u8, |mask, name| {
+        let bit = ROLE_NAMES
+            .iter()
+            .find(|(n, _)| *n == name.trim())
+            .map(|(_, b)| *b)
+            .with_context(|| format!("unknown role {name:?}; use clinic, lab, pharmacy, ethics-board, device-operator"))?;
+        Ok(mask | bit)
+    })
+}
+
+fn describe(key: &Pubkey, issuer: &Issuer, signature: Option<String>) -> IssuerOut {
+    IssuerOut {
+        issuer: key.to_string(),
+        authority: issuer.authority.to_string(),
+        roles: ROLE_NAMES
+            .iter()
+            .filter(|(_, b)| issuer.roles & b != 0)
+            .map(|(n, _)| *n)
+            .collect(),
+        status: format!("{:?}", issuer.status),
+        attestations_issued: issuer.attestations_issued,
+        signature,
+    }
+}
+
+pub fn parse_key(hex_key: &str) -> anyhow::Result<[u8; 32]> {
+    let bytes = hex::decode(hex_key.trim()).context("encryption key must be hex")?;
+    match <[u8; 32]>::try_from(bytes) {
+        Ok(key) => Ok(key),
+        Err(_) => bail!("encryption key must be 32 bytes (64 hex characters)"),
+    }
+}
+
+pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
+    let mut app = App::new(settings);
+    let pid = app.program_id();
+    let (key, signature) = match command {
+        Command::Accredit {
+            registry_id,
+            authority,
+            encryption_key,
+            roles,
+        } => {
+            let args = IssuerAccreditArgs {
+                registry_id_hash: sha2::Sha256::digest(format!(
+                    "rekam/v1/registry-id\n{registry_id}"
+                ))
+                .into(),
+                issuer_authority: authority,
+                encryption_key: parse_key(&encryption_key)?,
+                roles: parse_roles(&roles)?,
+            };
+            let key = pda::issuer(&pid, &args.registry_id_hash);
+            let signer = app.signer()?.insecure_clone();
+            let ix = ix::issuer_accredit(&pid, &signer.pubkey(), &signer.pubkey(), args);
+            (key, Some(app.chain.send(&[ix], &signer, &[])?))
+        }
+        Command::Suspend { issuer } => {
+            let signer = app.signer()?.insecure_clone();
+            let ix = ix::issuer_suspend(&pid, &signer.pubkey(), &issuer);
+            (issuer, Some(app.chain.send(&[ix], &signer, &[])?))
+        }
+        Command::Reinstate { issuer } => {
+            let signer = app.signer()?.insecure_clone();
+            let ix = ix::issuer_reinstate(&pid, &signer.pubkey(), &issuer);
+            (issuer, Some(app.chain.send(&[ix], &signer, &[])?))
+        }
+        Command::Show { issuer } => (issuer, None),
+    };
+    let issuer: Issuer = app.fetch(&key, "issuer")?;
+    output::print(settings.output, &describe(&key, &issuer, signature))
+}

@@ -1,0 +1,149 @@
+//! Shared by the CLI test binaries: the `rekam localnet` process and RPC helpers.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anchor_lang::prelude::Pubkey;
+use anchor_spl::token_2022::spl_token_2022::instruction as token_ix;
+use solana_instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_rpc_client::rpc_client::RpcClient;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_rekam");
+
+pub struct Validator {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Validator {
+    pub fn start(ledger: &Path) -> Self {
+        let mut child = Command::new(BIN)
+            .args([
+                "localnet",
+                "--rpc-port",
+                "0",
+                "--slot-time-ms",
+                "100",
+                "--output",
+                "json",
+                "--ledger",
+            ])
+            .arg(ledger)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn rekam localnet");
+        let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut json = String::new();
+        loop {
+            let mut line = String::new();
+            assert!(
+                reader.read_line(&mut line).expect("read stdout") > 0,
+                "localnet exited before printing its URL"
+            );
+            json.push_str(&line);
+            if line.trim_end() == "}" {
+                break;
+            }
+        }
+        // Keep draining stdout so the validator never writes into a closed pipe.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        let started: serde_json::Value = serde_json::from_str(&json).expect("startup JSON");
+        let url = started["url"].as_str().expect("url").to_string();
+        assert!(
+            url.starts_with("http://127.0.0.1:"),
+            "serves on loopback: {url}"
+        );
+        assert_eq!(
+            started["program_id"].as_str(),
+            Some(rekam::ID.to_string().as_str())
+        );
+        Self { child, url }
+    }
+
+    /// SIGTERM, then wait: the validator flushes its ledger and exits 0.
+    pub fn stop(mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                assert!(status.success(), "localnet exited with {status}");
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "localnet did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Validator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+pub fn send(
+    rpc: &RpcClient,
+    ixs: &[Instruction],
+    payer: &Keypair,
+    extra: &[&Keypair],
+) -> Result<(), String> {
+    let mut signers = vec![payer];
+    signers.extend_from_slice(extra);
+    let blockhash = rpc.get_latest_blockhash().map_err(|e| e.to_string())?;
+    let tx = Transaction::new_signed_with_payer(ixs, Some(&payer.pubkey()), &signers, blockhash);
+    rpc.send_and_confirm_transaction(&tx)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+pub fn airdrop(rpc: &RpcClient, to: &Pubkey, lamports: u64) {
+    rpc.request_airdrop(to, lamports).expect("airdrop");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while rpc.get_balance(to).expect("balance") < lamports {
+        assert!(Instant::now() < deadline, "airdrop did not land");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+pub fn create_mint_and_account(rpc: &RpcClient, payer: &Keypair) -> (Pubkey, Pubkey) {
+    let mint = Keypair::new();
+    let account = Keypair::new();
+    let token = anchor_spl::token::ID;
+    let mint_rent = rpc.get_minimum_balance_for_rent_exemption(82).unwrap();
+    let account_rent = rpc.get_minimum_balance_for_rent_exemption(165).unwrap();
+    let ixs = [
+        anchor_lang::solana_program::system_instruction::create_account(
+            &payer.pubkey(),
+            &mint.pubkey(),
+            mint_rent,
+            82,
+            &token,
+        ),
+        token_ix::initialize_mint2(&token, &mint.pubkey(), &payer.pubkey(), None, 6).unwrap(),
+        anchor_lang::solana_program::system_instruction::create_account(
+            &payer.pubkey(),
+            &account.pubkey(),
+            account_rent,
+            165,
+            &token,
+        ),
+        token_ix::initialize_account3(&token, &account.pubkey(), &mint.pubkey(), &payer.pubkey())
+            .unwrap(),
+    ];
+    send(rpc, &ixs, payer, &[&mint, &account]).expect("create mint and account");
+    (mint.pubkey(), account.pubkey())
+}

@@ -1,0 +1,214 @@
+//! Reads a FHIR R4 Bundle just enough to attest it: validates its shape, finds the
+//! primary clinical resource, and derives the attestation kind, the date of treatment, the
+//! coded fact to commit to (diagnosis, test, vaccine or medication code) and the
+//! disclosable claims. The Bundle itself is never interpreted further: it is encrypted
+//! byte for byte.
+
+use rekam::AttestationKind;
+use serde_json::Value;
+
+use crate::commit::Claim;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum FhirError {
+    #[error("not valid JSON: {0}")]
+    NotJson(String),
+    #[error("expected a FHIR Bundle, found resourceType {0:?}")]
+    NotABundle(String),
+    #[error("the Bundle has no entries")]
+    NoEntries,
+    #[error("Bundle entry {0} has no resource")]
+    EntryWithoutResource(usize),
+    #[error("the Bundle holds no clinical resource to attest (Condition, Observation, Immunization, MedicationRequest, ImagingStudy, DiagnosticReport)")]
+    NothingToAttest,
+    #[error("{0} has no code (coding with system and code)")]
+    MissingCode(&'static str),
+    #[error("{0} has no date of treatment")]
+    MissingDate(&'static str),
+    #[error("date {0:?} is not a FHIR date (YYYY-MM-DD...)")]
+    BadDate(String),
+}
+
+/// One coding: a code in a code system.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Coding {
+    pub system: String,
+    pub code: String,
+    pub display: Option<String>,
+}
+
+/// What an attestation of this Bundle says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Summary {
+    pub kind: AttestationKind,
+    /// The primary resource type (`Condition`, `Observation`...).
+    pub resource_type: &'static str,
+    /// Days since 1970-01-01.
+    pub treatment_day: u16,
+    /// `YYYY-MM-DD`.
+    pub treatment_date: String,
+    /// The coded fact the diagnosis commitment binds.
+    pub coding: Coding,
+    /// Disclosable claims (kind, code, date), in a fixed order.
+    pub claims: Vec<Claim>,
+}
+
+/// Resource types that can be attested, in priority order, with their kind, where their
+/// code lives and which date fields mark the treatment.
+const PRIMARY: &[(&str, AttestationKind, &[&str], &[&str])] = &[
+    (
+        "Condition",
+        AttestationKind::Diagnosis,
+        &["code"],
+        &["recordedDate", "onsetDateTime", "onsetPeriod.start"],
+    ),
+    (
+        "Immunization",
+        AttestationKind::Vaccination,
+        &["vaccineCode"],
+        &["occurrenceDateTime", "recorded"],
+    ),
+    (
+        "MedicationRequest",
+        AttestationKind::Prescription,
+        &["medicationCodeableConcept", "medication.concept"],
+        &["authoredOn"],
+    ),
+    (
+        "ImagingStudy",
+        AttestationKind::Imaging,
+        &["procedureCode", "modality"],
+        &["started"],
+    ),
+    (
+        "Observation",
+        AttestationKind::LabResult,
+        &["code"],
+        &["effectiveDateTime", "effectivePeriod.start", "issued"],
+    ),
+    (
+        "DiagnosticReport",
+        AttestationKind::Other,
+        &["code"],
+        &["effectiveDateTime", "effectivePeriod.start", "issued"],
+    ),
+];
+
+fn path<'a>(value: &'a Value, dotted: &str) -> Option<&'a Value> {
+    dotted.split('.').try_fold(value, |v, key| v.get(key))
+}
+
+fn first_coding(concept: &Value) -> Option<Coding> {
+    // A CodeableConcept, or (R4 ImagingStudy.modality) a list of Codings.
+    let codings = concept
+        .get("coding")
+        .and_then(Value::as_array)
+        .or_else(|| concept.as_array())?;
+    codings.iter().find_map(|c| {
+        let system = c.get("system")?.as_str()?.trim();
+        let code = c.get("code")?.as_str()?.trim();
+        (!system.is_empty() && !code.is_empty()).then(|| Coding {
+            system: system.to_string(),
+            code: code.to_string(),
+            display: c.get("display").and_then(Value::as_str).map(str::to_string),
+        })
+    })
+}
+
+/// Days since the epoch of a FHIR date / dateTime (the date part).
+pub fn day_number(date: &str) -> Result<(u16, String), FhirError> {
+    let bad = || FhirError::BadDate(date.to_string());
+    let ymd = date.get(..10).ok_or_else(bad)?;
+    let mut parts = ymd.split('-');
+    let (y, m, d) = (
+        parts.next().ok_or_else(bad)?,
+        parts.next().ok_or_else(bad)?,
+        parts.next().ok_or_else(bad)?,
+    );
+    let (y, m, d): (i64, i64, i64) = (
+        y.parse().map_err(|_| bad())?,
+        m.parse().map_err(|_| bad())?,
+        d.parse().map_err(|_| bad())?,
+    );
+    if !(1970..=2149).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return Err(bad());
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Ok((u16::try_from(days).map_err(|_| bad())?, ymd.to_string()))
+}
+
+/// Validates `bytes` as a FHIR R4 Bundle and summarizes what an attestation would say.
+pub fn summarize(bytes: &[u8]) -> Result<Summary, FhirError> {
+    let bundle: Value =
+        serde_json::from_slice(bytes).map_err(|e| FhirError::NotJson(e.to_string()))?;
+    let resource_type = bundle
+        .get("resourceType")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if resource_type != "Bundle" {
+        return Err(FhirError::NotABundle(resource_type.to_string()));
+    }
+    let entries = bundle
+        .get("entry")
+        .and_then(Value::as_array)
+        .filter(|e| !e.is_empty())
+        .ok_or(FhirError::NoEntries)?;
+    let mut resources = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        let resource = entry
+            .get("resource")
+            .filter(|r| r.is_object())
+            .ok_or(FhirError::EntryWithoutResource(i))?;
+        resources.push(resource);
+    }
+    for &(wanted, kind, code_fields, date_fields) in PRIMARY {
+        let Some(resource) = resources
+            .iter()
+            .find(|r| r.get("resourceType").and_then(Value::as_str) == Some(wanted))
+        else {
+            continue;
+        };
+        let coding = code_fields
+            .iter()
+            .find_map(|field| path(resource, field).and_then(first_coding))
+            .ok_or(FhirError::MissingCode(wanted))?;
+        let date = date_fields
+            .iter()
+            .find_map(|field| path(resource, field).and_then(Value::as_str))
+            .ok_or(FhirError::MissingDate(wanted))?;
+        let (treatment_day, treatment_date) = day_number(date)?;
+        let claims = vec![
+            Claim {
+                name: "kind".into(),
+                value: format!("{kind:?}"),
+            },
+            Claim {
+                name: "code".into(),
+                value: format!("{}|{}", coding.system, coding.code),
+            },
+            Claim {
+                name: "date".into(),
+                value: treatment_date.clone(),
+            },
+            Claim {
+                name: "resourceType".into(),
+                value: wanted.to_string(),
+            },
+        ];
+        return Ok(Summary {
+            kind,
+            resource_type: wanted,
+            treatment_day,
+            treatment_date,
+            coding,
+            claims,
+        });
+    }
+    Err(FhirError::NothingToAttest)
+}

@@ -1,0 +1,325 @@
+//! A stored record: the plaintext envelope (the original FHIR Bundle bytes plus the
+//! record salt and what the attestation commits to), sealed with [`crate::crypto`], and
+//! the key grants that let a consented reader open it.
+
+use anchor_lang::prelude::Pubkey;
+use base64::Engine;
+use rekam::{Attestation, AttestationKind};
+use serde::{Deserialize, Serialize};
+
+use crate::commit::{self, Claim, RecordSalt};
+use crate::crypto::stream::{decrypt_to_vec, encrypt_to_vec, Header};
+use crate::crypto::wrap::{self, Stanza, STANZA_LEN};
+use crate::crypto::{CryptoError, EncryptOptions, Identity};
+use crate::fhir::{self, FhirError, Summary};
+
+pub const ENVELOPE_FORMAT: &str = "rekam-record/1";
+pub const GRANT_FORMAT: &str = "rekam-key-grant/1";
+pub const MEMO_PREFIX: &str = "rekam-record:";
+/// The SPL Memo program (v3).
+pub const MEMO_PROGRAM: Pubkey =
+    anchor_lang::pubkey!("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr");
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("invalid FHIR bundle: {0}")]
+    Fhir(#[from] FhirError),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error("record envelope is malformed: {0}")]
+    Envelope(String),
+    #[error("the record does not match attestation {attestation}: {what} differs")]
+    Mismatch {
+        attestation: Pubkey,
+        what: &'static str,
+    },
+    #[error("key grant is malformed: {0}")]
+    Grant(String),
+    #[error("the key grant has no entry for attestation {0}")]
+    NotGranted(Pubkey),
+}
+
+/// The plaintext inside a stored record.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Envelope {
+    pub format: String,
+    /// The record salt, hex: every commitment salt derives from it.
+    pub record_salt: String,
+    pub kind: String,
+    pub treatment_date: String,
+    pub code_system: String,
+    pub code: String,
+    pub claims: Vec<(String, String)>,
+    /// Media type of `content`.
+    pub content_type: String,
+    /// The original document, byte for byte, base64.
+    pub content: String,
+}
+
+/// The commitments an attestation of a record carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Commitments {
+    pub evidence: [u8; 32],
+    pub diagnosis: [u8; 32],
+    pub claims_root: [u8; 32],
+}
+
+/// A Bundle ready to attest: its envelope, summary and commitments.
+pub struct Prepared {
+    pub envelope: Envelope,
+    pub summary: Summary,
+    pub commitments: Commitments,
+}
+
+impl Envelope {
+    pub fn salt(&self) -> Result<RecordSalt, RecordError> {
+        let bytes = hex::decode(&self.record_salt)
+            .map_err(|_| RecordError::Envelope("record salt is not hex".into()))?;
+        let bytes: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| RecordError::Envelope("record salt is not 32 bytes".into()))?;
+        Ok(RecordSalt::from_bytes(bytes))
+    }
+
+    pub fn content(&self) -> Result<Vec<u8>, RecordError> {
+        b64()
+            .decode(&self.content)
+            .map_err(|_| RecordError::Envelope("content is not base64".into()))
+    }
+
+    fn claims(&self) -> Vec<Claim> {
+        self.claims
+            .iter()
+            .map(|(name, value)| Claim {
+                name: name.clone(),
+                value: value.clone(),
+            })
+            .collect()
+    }
+
+    /// Recomputes the commitments from the envelope's own content and salt.
+    pub fn commitments(&self) -> Result<Commitments, RecordError> {
+        let salt = self.salt()?;
+        let claims_root = commit::claims_root(&salt, &self.claims())
+            .map_err(|e| RecordError::Envelope(e.to_string()))?;
+        Ok(Commitments {
+            evidence: commit::evidence_commitment(&salt, &self.content()?),
+            diagnosis: commit::diagnosis_commitment(&salt, &self.code_system, &self.code),
+            claims_root,
+        })
+    }
+
+    /// Checks this record against an on-chain attestation: the address (evidence seed),
+    /// the diagnosis commitment and the claims root must all match.
+    pub fn check(
+        &self,
+        program_id: &Pubkey,
+        attestation_key: &Pubkey,
+        attestation: &Attestation,
+    ) -> Result<(), RecordError> {
+        let c = self.commitments()?;
+        let mismatch = |what| {
+            Err(RecordError::Mismatch {
+                attestation: *attestation_key,
+                what,
+            })
+        };
+        if Attestation::find_address(program_id, &attestation.issuer, &c.evidence).0
+            != *attestation_key
+        {
+            return mismatch("evidence commitment");
+        }
+        if c.diagnosis != attestation.diagnosis_commitment {
+            return mismatch("diagnosis commitment");
+        }
+        if c.claims_root != attestation.claims_root {
+            return mismatch("claims root");
+        }
+        Ok(())
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("envelope serializes")
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, RecordError> {
+        let envelope: Envelope =
+            serde_json::from_slice(bytes).map_err(|e| RecordError::Envelope(e.to_string()))?;
+        if envelope.format != ENVELOPE_FORMAT {
+            return Err(RecordError::Envelope(format!(
+                "unknown format {:?}",
+                envelope.format
+            )));
+        }
+        Ok(envelope)
+    }
+}
+
+/// Validates a FHIR Bundle and builds its envelope with a fresh record salt.
+pub fn prepare(bundle: &[u8]) -> Result<Prepared, RecordError> {
+    let summary = fhir::summarize(bundle)?;
+    let mut salt = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut salt).map_err(|_| CryptoError::Backend)?;
+    let envelope = Envelope {
+        format: ENVELOPE_FORMAT.into(),
+        record_salt: hex::encode(salt),
+        kind: format!("{:?}", summary.kind),
+        treatment_date: summary.treatment_date.clone(),
+        code_system: summary.coding.system.clone(),
+        code: summary.coding.code.clone(),
+        claims: summary
+            .claims
+            .iter()
+            .map(|c| (c.name.clone(), c.value.clone()))
+            .collect(),
+        content_type: "application/fhir+json".into(),
+        content: b64().encode(bundle),
+    };
+    let commitments = envelope.commitments()?;
+    Ok(Prepared {
+        envelope,
+        summary,
+        commitments,
+    })
+}
+
+/// Encrypts an envelope to `recipients` (X25519 public keys).
+pub fn seal(
+    envelope: &Envelope,
+    recipients: &[[u8; 32]],
+) -> Result<(Vec<u8>, Header), RecordError> {
+    let opts = EncryptOptions::new(recipients, "application/vnd.rekam.record+json");
+    Ok(encrypt_to_vec(&envelope.to_bytes(), &opts)?)
+}
+
+/// Decrypts a record with `identity`.
+pub fn open(record: &[u8], identity: &Identity) -> Result<(Envelope, Header), RecordError> {
+    let (plain, header) = decrypt_to_vec(record, identity)?;
+    Ok((Envelope::from_bytes(&plain)?, header))
+}
+
+pub fn kind_name(kind: AttestationKind) -> &'static str {
+    match kind {
+        AttestationKind::Diagnosis => "diagnosis",
+        AttestationKind::LabResult => "lab-result",
+        AttestationKind::Prescription => "prescription",
+        AttestationKind::Vaccination => "vaccination",
+        AttestationKind::Imaging => "imaging",
+        AttestationKind::Other => "other",
+    }
+}
+
+/// One record a key grant opens.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GrantEntry {
+    pub attestation: String,
+    pub locator: String,
+    /// The record header's prefix (the stanza's AAD), base64.
+    pub record_prefix: String,
+    /// The data key wrapped to the grantee, base64 (88 bytes).
+    pub stanza: String,
+}
+
+/// A key grant: the record keys of a consent's scope, wrapped to the grantee.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct KeyGrantObject {
+    pub format: String,
+    /// The grantee's X25519 public key, hex.
+    pub grantee_key: String,
+    pub entries: Vec<GrantEntry>,
+}
+
+impl KeyGrantObject {
+    pub fn new(grantee_key: &[u8; 32]) -> Self {
+        Self {
+            format: GRANT_FORMAT.into(),
+            grantee_key: hex::encode(grantee_key),
+            entries: Vec::new(),
+        }
+    }
+
+    /// Re-wraps the data key of `record` (which `owner` can open) to the grantee.
+    pub fn add(
+        &mut self,
+        attestation: &Pubkey,
+        locator: &str,
+        record: &[u8],
+        owner: &Identity,
+    ) -> Result<(), RecordError> {
+        let (header, _) = Header::read_from(&mut &record[..])?;
+        let prefix = header.prefix_bytes();
+        let key = wrap::unwrap_any(&header.stanzas, owner, &prefix)?;
+        let grantee: [u8; 32] = hex::decode(&self.grantee_key)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| RecordError::Grant("grantee key is not 32 hex bytes".into()))?;
+        let stanza = wrap::wrap(&key, &grantee, &prefix)?;
+        self.entries.push(GrantEntry {
+            attestation: attestation.to_string(),
+            locator: locator.to_string(),
+            record_prefix: b64().encode(&prefix),
+            stanza: b64().encode(stanza.to_bytes()),
+        });
+        Ok(())
+    }
+
+    pub fn entry(&self, attestation: &Pubkey) -> Result<&GrantEntry, RecordError> {
+        let name = attestation.to_string();
+        self.entries
+            .iter()
+            .find(|e| e.attestation == name)
+            .ok_or(RecordError::NotGranted(*attestation))
+    }
+
+    /// Opens a granted record with the grantee's identity: the entry's stanza replaces
+    /// the header's own (the record's bytes are unchanged on storage).
+    pub fn open(
+        &self,
+        attestation: &Pubkey,
+        record: &[u8],
+        grantee: &Identity,
+    ) -> Result<(Envelope, Header), RecordError> {
+        let entry = self.entry(attestation)?;
+        let stanza_bytes = b64()
+            .decode(&entry.stanza)
+            .map_err(|_| RecordError::Grant("stanza is not base64".into()))?;
+        let stanza_bytes: [u8; STANZA_LEN] = stanza_bytes
+            .try_into()
+            .map_err(|_| RecordError::Grant("stanza has the wrong length".into()))?;
+        let stanza = Stanza::from_bytes(&stanza_bytes);
+        let (header, header_bytes) = Header::read_from(&mut &record[..])?;
+        if b64().encode(header.prefix_bytes()) != entry.record_prefix {
+            return Err(RecordError::Grant(
+                "the grant belongs to another version of this record".into(),
+            ));
+        }
+        let plain = crate::crypto::stream::decrypt_with_stanza(
+            record,
+            &header,
+            &header_bytes,
+            &stanza,
+            grantee,
+        )?;
+        Ok((Envelope::from_bytes(&plain)?, header))
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec_pretty(self).expect("grant serializes")
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, RecordError> {
+        let grant: KeyGrantObject =
+            serde_json::from_slice(bytes).map_err(|e| RecordError::Grant(e.to_string()))?;
+        if grant.format != GRANT_FORMAT {
+            return Err(RecordError::Grant(format!(
+                "unknown format {:?}",
+                grant.format
+            )));
+        }
+        Ok(grant)
+    }
+}
