@@ -195,9 +195,9 @@ impl<'a> EncryptOptions<'a> {
 
 /// Encrypts exactly `plaintext_len` bytes from `reader` into `writer`.
 pub fn encrypt(
-    mut reader: impl Read,
+    mut reader: impl Read + Send,
     plaintext_len: u64,
-    mut writer: impl Write,
+    mut writer: impl Write + Send,
     opts: &EncryptOptions,
 ) -> Result<Header, CryptoError> {
     if opts.recipients.is_empty() || opts.recipients.len() > MAX_RECIPIENTS {
@@ -232,52 +232,85 @@ pub fn encrypt(
     writer.write_all(&header_bytes)?;
     let header_hash: [u8; 32] = Sha256::digest(&header_bytes).into();
     let key = payload_key(&data_key, &nonce_prefix)?;
-
     let count = header.segment_count();
-    let mut index = 0u64;
-    let mut batch: Vec<Vec<u8>> = Vec::with_capacity(BATCH);
-    while index < count {
-        batch.clear();
-        let end = (index + BATCH as u64).min(count);
-        for i in index..end {
-            let len = header.segment_plain_len(i);
-            let mut buf = vec![0u8; len];
-            let got = read_full(&mut reader, &mut buf)?;
-            if got != len {
-                let actual = i * u64::from(header.segment_size) + got as u64;
+
+    // Three stages on their own threads, joined by bounded channels (memory stays at a
+    // few batches): read (and whatever the reader computes, e.g. the evidence hash) ->
+    // seal (parallel within a batch) -> write (and whatever the writer computes, e.g.
+    // the store's content hash).
+    std::thread::scope(|scope| -> Result<(), CryptoError> {
+        let (plain_tx, plain_rx) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(2);
+        let (sealed_tx, sealed_rx) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(2);
+        let header = &header;
+        let read_stage = scope.spawn(move || -> Result<(), CryptoError> {
+            let mut index = 0u64;
+            while index < count {
+                let end = (index + BATCH as u64).min(count);
+                let mut batch = Vec::with_capacity((end - index) as usize);
+                for i in index..end {
+                    let len = header.segment_plain_len(i);
+                    let mut buf = Vec::with_capacity(len + TAG_LEN);
+                    buf.resize(len, 0);
+                    let got = read_full(&mut reader, &mut buf)?;
+                    if got != len {
+                        let actual = i * u64::from(header.segment_size) + got as u64;
+                        return Err(CryptoError::LengthMismatch {
+                            declared: plaintext_len,
+                            actual,
+                        });
+                    }
+                    batch.push(buf);
+                }
+                if plain_tx.send(batch).is_err() {
+                    return Ok(()); // the sealing stage stopped; its error wins
+                }
+                index = end;
+            }
+            let mut extra = [0u8; 1];
+            if read_full(&mut reader, &mut extra)? != 0 {
                 return Err(CryptoError::LengthMismatch {
                     declared: plaintext_len,
-                    actual,
+                    actual: plaintext_len + 1,
                 });
             }
-            buf.reserve_exact(TAG_LEN);
-            batch.push(buf);
-        }
-        batch
-            .par_iter_mut()
-            .enumerate()
-            .try_for_each(|(offset, buf)| {
-                let i = index + offset as u64;
-                key.seal_in_place_append_tag(
-                    nonce(&nonce_prefix, i, i + 1 == count),
-                    Aad::from(&header_hash),
-                    buf,
-                )
-                .map_err(|_| CryptoError::Backend)
-            })?;
-        for buf in &batch {
-            writer.write_all(buf)?;
-        }
-        index = end;
-    }
-    let mut extra = [0u8; 1];
-    if read_full(&mut reader, &mut extra)? != 0 {
-        return Err(CryptoError::LengthMismatch {
-            declared: plaintext_len,
-            actual: plaintext_len + 1,
+            Ok(())
         });
-    }
-    writer.flush()?;
+        let write_stage = scope.spawn(move || -> Result<(), CryptoError> {
+            for batch in sealed_rx {
+                for buf in &batch {
+                    writer.write_all(buf)?;
+                }
+            }
+            writer.flush()?;
+            Ok(())
+        });
+        let mut index = 0u64;
+        let mut sealing = Ok(());
+        for mut batch in plain_rx {
+            sealing = batch
+                .par_iter_mut()
+                .enumerate()
+                .try_for_each(|(offset, buf)| {
+                    let i = index + offset as u64;
+                    key.seal_in_place_append_tag(
+                        nonce(&nonce_prefix, i, i + 1 == count),
+                        Aad::from(&header_hash),
+                        buf,
+                    )
+                    .map_err(|_| CryptoError::Backend)
+                });
+            index += batch.len() as u64;
+            if sealing.is_err() || sealed_tx.send(batch).is_err() {
+                break;
+            }
+        }
+        drop(sealed_tx);
+        let read = read_stage.join().map_err(|_| CryptoError::Backend)?;
+        let write = write_stage.join().map_err(|_| CryptoError::Backend)?;
+        read?;
+        sealing?;
+        write
+    })?;
     Ok(header)
 }
 
