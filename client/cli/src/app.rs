@@ -11,7 +11,7 @@ use rekam_client::storage::{Locator, Store};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-use crate::chain::read_keypair;
+use crate::keypair::read_keypair;
 use crate::settings::Settings;
 
 /// Byte offsets of the fields commands filter on (1-byte discriminator, version, bump).

@@ -1,8 +1,8 @@
 //! `rekam`: the wallet-signed command line of Rekam, and its embedded local validator.
 
 mod app;
-mod chain;
 mod commands;
+mod keypair;
 mod localnet;
 mod output;
 mod progress;

@@ -220,6 +220,13 @@ fn the_whole_story(mut store: Vec<(String, String)>) {
         "prescription"
     );
     let dx_att = s(&diagnosis, "attestation");
+    // Re-running an attest resumes rather than duplicating: the same bundle for the same
+    // patient maps to the same attestation, which already exists.
+    let err = clinic.fails(&["attest", dx.to_str().unwrap(), "--patient", &patient_key]);
+    assert!(
+        err.contains(&format!("is already attested as {dx_att}")),
+        "{err}"
+    );
     let vax_att = s(&vaccination, "attestation");
 
     // The patient lists, fetches (decrypts + verifies) and anyone verifies.
@@ -367,4 +374,94 @@ fn flows_with_ipfs() {
         ("REKAM_STORE".into(), "ipfs".into()),
         ("REKAM_IPFS_API".into(), env("REKAM_TEST_IPFS_API")),
     ]);
+}
+
+#[test]
+fn a_failed_attestation_leaves_no_stored_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let store_dir = dir.path().join("store");
+    let config = dir.path().join("config.yml");
+    std::fs::write(&config, "---\n").unwrap();
+    let store = vec![
+        ("REKAM_STORE".to_string(), "local".to_string()),
+        (
+            "REKAM_STORE_DIR".to_string(),
+            store_dir.display().to_string(),
+        ),
+        (
+            "REKAM_SOLANA_CONFIG".to_string(),
+            config.display().to_string(),
+        ),
+    ];
+    let validator = Validator::start(&dir.path().join("ledger"));
+    let url = validator.url.clone();
+    let rpc = RpcClient::new_with_commitment(url.clone(), CommitmentConfig::confirmed());
+    let (gov_kp, gov) = actor(dir.path(), "governance", &rpc, &url, &store);
+    let (_, patient) = actor(dir.path(), "patient", &rpc, &url, &store);
+    // A clinic wallet with no SOL: it can be accredited, but cannot pay for the attestation.
+    let broke = Keypair::new();
+    let broke_path = dir.path().join("broke.json");
+    write_keypair_file(&broke, &broke_path).unwrap();
+    let clinic = Cli {
+        url: &url,
+        keypair: broke_path,
+        store: &store,
+    };
+    let (mint, _) = create_mint_and_account(&rpc, &gov_kp);
+    gov.ok(&["init", "--treasury-mint", &mint.to_string()]);
+    let key = s(&clinic.ok(&["identity"]), "encryption_key");
+    gov.ok(&[
+        "issuer",
+        "accredit",
+        "--registry-id",
+        "BROKE",
+        "--authority",
+        &broke.pubkey().to_string(),
+        "--encryption-key",
+        &key,
+        "--roles",
+        "clinic",
+    ]);
+    let patient_key = s(&patient.ok(&["patient", "register"]), "patient");
+
+    let dx = fixtures().join("diagnosis-diabetes.json");
+    let err = clinic.fails(&["attest", dx.to_str().unwrap(), "--patient", &patient_key]);
+    assert!(
+        err.contains("the stored record was removed") && err.contains("run the same command again"),
+        "{err}"
+    );
+    let objects: usize = walk(&store_dir.join("objects"));
+    assert_eq!(objects, 0, "no record left without its attestation");
+    assert_eq!(
+        patient.ok(&["records"])["records"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+
+    // Funded, the same command now succeeds.
+    airdrop(&rpc, &broke.pubkey(), 2_000_000_000);
+    let done = clinic.ok(&["attest", dx.to_str().unwrap(), "--patient", &patient_key]);
+    assert_eq!(done["attested"].as_array().unwrap().len(), 1);
+    assert_eq!(walk(&store_dir.join("objects")), 1);
+    validator.stop();
+}
+
+/// Files below `dir`, recursively.
+fn walk(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| {
+                    if e.path().is_dir() {
+                        walk(&e.path())
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
 }

@@ -159,11 +159,35 @@ impl Envelope {
     }
 }
 
-/// Validates a FHIR Bundle and builds its envelope with a fresh record salt.
+/// Validates a FHIR Bundle and builds its envelope with a fresh random record salt.
 pub fn prepare(bundle: &[u8]) -> Result<Prepared, RecordError> {
-    let summary = fhir::summarize(bundle)?;
     let mut salt = [0u8; 32];
     aws_lc_rs::rand::fill(&mut salt).map_err(|_| CryptoError::Backend)?;
+    prepare_with_salt(bundle, salt)
+}
+
+/// The message a clinic's wallet signs to derive a record salt deterministically, so that
+/// attesting the same Bundle for the same patient again yields the same attestation
+/// address (a re-run resumes instead of duplicating). Only the clinic can compute it.
+pub fn salt_message(bundle: &[u8], patient: &Pubkey) -> Vec<u8> {
+    let mut message = b"Rekam record salt v1\n".to_vec();
+    message.extend_from_slice(&crate::storage::digest(bundle));
+    message.extend_from_slice(patient.as_ref());
+    message
+}
+
+/// A record salt from the clinic's signature over [`salt_message`].
+pub fn salt_from_signature(signature: &[u8; 64]) -> [u8; 32] {
+    let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"rekam/v1/record-salt"), signature);
+    let mut salt = [0u8; 32];
+    hk.expand(b"salt", &mut salt)
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    salt
+}
+
+/// Validates a FHIR Bundle and builds its envelope with the given record salt.
+pub fn prepare_with_salt(bundle: &[u8], salt: [u8; 32]) -> Result<Prepared, RecordError> {
+    let summary = fhir::summarize(bundle)?;
     let envelope = Envelope {
         format: ENVELOPE_FORMAT.into(),
         record_salt: hex::encode(salt),

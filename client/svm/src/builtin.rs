@@ -95,18 +95,28 @@ pub fn invoke_native(
         let Some(info) = by_key.get(account.get_key()) else {
             continue;
         };
-        if account.get_lamports() != info.lamports() {
-            account.set_lamports(info.lamports())?;
-        }
-        let data = info
-            .try_borrow_data()
-            .map_err(|_| InstructionError::AccountBorrowFailed)?;
-        if account.get_data() != &data[..] {
-            account.set_data_from_slice(&data)?;
-        }
-        if account.get_owner() != info.owner {
-            account.set_owner(info.owner.as_ref())?;
-        }
+        publish(&mut account, info)?;
+    }
+    Ok(())
+}
+
+/// Hands what a native program did to an account (lamports, data, then owner: the order
+/// the runtime allows) to the runtime, which checks it like any SBF program's changes.
+pub(crate) fn publish(
+    account: &mut solana_transaction_context::instruction_accounts::BorrowedInstructionAccount,
+    info: &AccountInfo,
+) -> Result<(), InstructionError> {
+    if account.get_lamports() != info.lamports() {
+        account.set_lamports(info.lamports())?;
+    }
+    let data = info
+        .try_borrow_data()
+        .map_err(|_| InstructionError::AccountBorrowFailed)?;
+    if account.get_data() != &data[..] {
+        account.set_data_from_slice(&data)?;
+    }
+    if account.get_owner() != info.owner {
+        account.set_owner(info.owner.as_ref())?;
     }
     Ok(())
 }

@@ -127,18 +127,7 @@ impl HostStubs {
                 let index_in_caller = caller_ctx
                     .get_index_of_account_in_instruction(callee_account.index_in_transaction)?;
                 let mut account = caller_ctx.try_borrow_instruction_account(index_in_caller)?;
-                if account.get_lamports() != info.lamports() {
-                    account.set_lamports(info.lamports())?;
-                }
-                let data = info
-                    .try_borrow_data()
-                    .map_err(|_| InstructionError::AccountBorrowFailed)?;
-                if account.get_data() != &data[..] {
-                    account.set_data_from_slice(&data)?;
-                }
-                if account.get_owner() != info.owner {
-                    account.set_owner(info.owner.as_ref())?;
-                }
+                crate::builtin::publish(&mut account, info)?;
                 if callee_account.is_writable() {
                     writable.push((callee_account.index_in_transaction, info_index));
                 }

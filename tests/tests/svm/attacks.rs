@@ -21,6 +21,8 @@ struct Scene {
     record: Pubkey,
     doctor: solana_keypair::Keypair,
     consent: Pubkey,
+    /// A token account of the fee mint (a withdrawal destination).
+    dest: Pubkey,
 }
 
 fn scene() -> Scene {
@@ -35,6 +37,8 @@ fn scene() -> Scene {
         Purpose::Treatment,
         kinds(&[AttestationKind::Diagnosis]),
     );
+    let mint = w.mint;
+    let dest = w.fx.create_token_account(&mint, &doctor.pubkey(), &TOKEN);
     Scene {
         w,
         clinic,
@@ -42,6 +46,7 @@ fn scene() -> Scene {
         record,
         doctor,
         consent,
+        dest,
     }
 }
 
@@ -617,4 +622,211 @@ fn a_fake_token_program_is_never_invoked() {
         InstructionError::Custom(Anchor::InvalidProgramId as u32)
     );
     assert_eq!(s.w.fx.token_balance(&treasury), 100);
+}
+
+// ---- every instruction x every program account: wrong owner and type cosplay -------------
+
+/// An instruction, the signers it needs besides the payer, and the program accounts it
+/// reads, by role.
+type Case = (
+    &'static str,
+    Instruction,
+    Vec<solana_keypair::Keypair>,
+    Vec<(&'static str, Pubkey)>,
+);
+
+/// Every instruction that reads program accounts.
+fn every_instruction(s: &Scene) -> Vec<Case> {
+    let pid = s.w.program_id();
+    let gov = s.w.governance.insecure_clone();
+    let config = pda::config(&pid);
+    let p = &s.patient;
+    let c = &s.clinic;
+    vec![
+        (
+            "config_authority_propose",
+            ix::config_authority_propose(&pid, &gov.pubkey(), Pubkey::new_unique()),
+            vec![gov.insecure_clone()],
+            vec![("config", config)],
+        ),
+        (
+            "config_authority_accept",
+            ix::config_authority_accept(&pid, &gov.pubkey()),
+            vec![gov.insecure_clone()],
+            vec![("config", config)],
+        ),
+        (
+            "treasury_withdraw",
+            ix::treasury_withdraw(&pid, &gov.pubkey(), &s.w.mint, &s.dest, &TOKEN, 1),
+            vec![gov.insecure_clone()],
+            vec![("config", config)],
+        ),
+        (
+            "issuer_accredit",
+            ix::issuer_accredit(
+                &pid,
+                &s.w.fx.payer.pubkey(),
+                &gov.pubkey(),
+                s.w.accredit_args(&gov.pubkey(), roles::LAB),
+            ),
+            vec![gov.insecure_clone()],
+            vec![("config", config)],
+        ),
+        (
+            "issuer_suspend",
+            ix::issuer_suspend(&pid, &gov.pubkey(), &c.key),
+            vec![gov.insecure_clone()],
+            vec![("config", config), ("issuer", c.key)],
+        ),
+        (
+            "issuer_reinstate",
+            ix::issuer_reinstate(&pid, &gov.pubkey(), &c.key),
+            vec![gov.insecure_clone()],
+            vec![("config", config), ("issuer", c.key)],
+        ),
+        (
+            "issuer_rotate_keys",
+            ix::issuer_rotate_keys(
+                &pid,
+                &c.authority.pubkey(),
+                &c.authority.pubkey(),
+                &c.key,
+                random32(),
+            ),
+            vec![c.authority.insecure_clone()],
+            vec![("issuer", c.key)],
+        ),
+        (
+            "attestation_issue",
+            s.w.issue_ix(c, &p.key, s.w.issue_args(AttestationKind::Diagnosis)),
+            vec![c.authority.insecure_clone()],
+            vec![("issuer", c.key), ("patient", p.key)],
+        ),
+        (
+            "attestation_revoke",
+            ix::attestation_revoke(&pid, &c.authority.pubkey(), &c.key, &s.record),
+            vec![c.authority.insecure_clone()],
+            vec![("issuer", c.key), ("attestation", s.record)],
+        ),
+        (
+            "attestation_verify",
+            ix::attestation_verify(&pid, &s.record, &c.key),
+            vec![],
+            vec![("attestation", s.record), ("issuer", c.key)],
+        ),
+        (
+            "consent_grant",
+            ix::consent_grant(
+                &pid,
+                &p.authority.pubkey(),
+                &p.key,
+                1,
+                s.w.grant_args(
+                    &s.doctor.pubkey(),
+                    Purpose::Treatment,
+                    kinds(&[AttestationKind::Other]),
+                ),
+            ),
+            vec![p.authority.insecure_clone()],
+            vec![("patient", p.key)],
+        ),
+        (
+            "consent_update_key_grant",
+            ix::consent_update_key_grant(
+                &pid,
+                &p.authority.pubkey(),
+                &p.key,
+                &s.consent,
+                rekam::KeyGrant {
+                    hash: random32(),
+                    locator: "local:00".into(),
+                },
+            ),
+            vec![p.authority.insecure_clone()],
+            vec![("patient", p.key), ("consent", s.consent)],
+        ),
+        (
+            "consent_extend",
+            ix::consent_extend(
+                &pid,
+                &p.authority.pubkey(),
+                &p.key,
+                &s.consent,
+                T0 + 99 * DAY,
+            ),
+            vec![p.authority.insecure_clone()],
+            vec![("patient", p.key), ("consent", s.consent)],
+        ),
+        (
+            "consent_revoke",
+            ix::consent_revoke(&pid, &p.authority.pubkey(), &p.key, &s.consent),
+            vec![p.authority.insecure_clone()],
+            vec![("patient", p.key), ("consent", s.consent)],
+        ),
+        (
+            "access_record",
+            ix::access_record(
+                &pid,
+                &s.doctor.pubkey(),
+                &p.key,
+                &s.consent,
+                &s.record,
+                0,
+                Purpose::Treatment,
+            ),
+            vec![s.doctor.insecure_clone()],
+            vec![
+                ("patient", p.key),
+                ("consent", s.consent),
+                ("attestation", s.record),
+            ],
+        ),
+    ]
+}
+
+fn forge_each_account(expected: Anchor, forge: impl Fn(&mut Scene, &str, &Pubkey)) {
+    let cases = every_instruction(&scene()).len();
+    let mut checked = 0;
+    for case in 0..cases {
+        let roles: Vec<(&str, Pubkey)> = every_instruction(&scene())[case].3.clone();
+        for (role, _) in roles {
+            let mut s = scene();
+            let (name, ix, signers, accounts) = every_instruction(&s).swap_remove(case);
+            let key = accounts.iter().find(|(r, _)| *r == role).expect("role").1;
+            forge(&mut s, role, &key);
+            let refs: Vec<&solana_keypair::Keypair> = signers.iter().collect();
+            let (_, err) = instruction_error(s.w.fx.send(&[ix], &refs));
+            assert_eq!(
+                err,
+                InstructionError::Custom(expected as u32),
+                "{name}: forged {role}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        checked >= 25,
+        "only {checked} instruction/account pairs checked"
+    );
+}
+
+#[test]
+fn every_program_account_owned_by_another_program_is_rejected() {
+    forge_each_account(Anchor::AccountOwnedByWrongProgram, |s, _, key| {
+        set_owner(&mut s.w.fx, key, anchor_lang::system_program::ID)
+    });
+}
+
+#[test]
+fn every_program_account_replaced_by_another_type_is_rejected() {
+    forge_each_account(Anchor::AccountDiscriminatorMismatch, |s, role, key| {
+        // A genuine program account of a different type, put where this one was.
+        let impostor = match role {
+            "patient" => s.clinic.key,
+            "consent" | "config" => s.record,
+            _ => s.patient.key,
+        };
+        let account = s.w.fx.account(&impostor).expect("impostor exists");
+        s.w.fx.put(*key, account);
+    });
 }

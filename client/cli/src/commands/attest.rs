@@ -1,9 +1,10 @@
 //! `rekam attest`: a clinic attests FHIR R4 Bundles for a patient. For each Bundle it
 //! validates it, derives kind, date and coded fact, encrypts it for the patient and the
 //! clinic, stores it, then issues the attestation in a transaction whose memo records
-//! the locator (how the patient finds it). The record is stored first: a failure after
-//! that leaves an orphan ciphertext nobody is pointed to, never an attestation without
-//! its record; re-running the same command resumes (storage is content-addressed).
+//! the locator (how the patient finds it). The record is stored first; if the attestation
+//! then fails, the stored record is deleted again (on IPFS: unpinned). The record salt is
+//! derived from the clinic's signature over the Bundle and the patient, so re-running the
+//! same command targets the same attestation: it resumes, and never attests twice.
 
 use std::path::{Path, PathBuf};
 
@@ -85,7 +86,11 @@ pub fn attest_file(
     expires_in_days: Option<u16>,
 ) -> anyhow::Result<Attested> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let prepared = record::prepare(&bytes)
+    let salt_signature: [u8; 64] = app
+        .signer()?
+        .sign_message(&record::salt_message(&bytes, patient_key))
+        .into();
+    let prepared = record::prepare_with_salt(&bytes, record::salt_from_signature(&salt_signature))
         .with_context(|| format!("{} cannot be attested", file.display()))?;
     let today = (std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
@@ -102,6 +107,21 @@ pub fn attest_file(
     let (issuer_key, issuer) = app.own_issuer()?;
     if !issuer.is_active() {
         bail!("your issuer {issuer_key} is suspended: it cannot attest until governance reinstates it (nothing was stored)");
+    }
+    let attestation = pda::attestation(
+        &app.program_id(),
+        &issuer_key,
+        &prepared.commitments.evidence,
+    );
+    if app
+        .chain
+        .fetch::<rekam::Attestation>(&attestation)?
+        .is_some()
+    {
+        bail!(
+            "{} is already attested as {attestation} (nothing to resume)",
+            file.display()
+        );
     }
     let (sealed, _) = record::seal(
         &prepared.envelope,
@@ -121,7 +141,6 @@ pub fn attest_file(
             .map(|d| today.saturating_add(d))
             .unwrap_or(0),
     };
-    let attestation = pda::attestation(&app.program_id(), &issuer_key, &args.evidence_commitment);
     let signer = app.signer()?.insecure_clone();
     let memo = Instruction {
         program_id: MEMO_PROGRAM,
@@ -136,15 +155,24 @@ pub fn attest_file(
         patient_key,
         args,
     );
-    let signature = app
-        .chain
-        .send(&[issue, memo], &signer, &[])
-        .with_context(|| {
-            format!(
-                "the record of {} is stored at {locator} but attesting it failed",
-                file.display()
-            )
-        })?;
+    let signature = match app.chain.send(&[issue, memo], &signer, &[]) {
+        Ok(signature) => signature,
+        Err(err) => {
+            // Leave no record without its attestation: remove what was just stored.
+            let removed = matches!(App::block_on(store.delete(&locator)), Ok(Ok(())));
+            let left = if removed {
+                "the stored record was removed"
+            } else {
+                "the stored record could not be removed"
+            };
+            return Err(err).with_context(|| {
+                format!(
+                    "attesting {} failed ({left}); run the same command again to retry",
+                    file.display()
+                )
+            });
+        }
+    };
     Ok(Attested {
         file: file.display().to_string(),
         attestation: attestation.to_string(),

@@ -12,13 +12,13 @@ use anchor_lang::prelude::Pubkey;
 use anchor_spl::token_2022::spl_token_2022::instruction as token_ix;
 use anyhow::{bail, Context};
 use rekam::{roles, AttestationKind, ConsentScope, IssuerAccreditArgs, Purpose};
+use rekam_client::chain::{ChainClient, FeeOptions};
 use rekam_client::{ix, pda};
 use serde::Serialize;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use crate::app::App;
-use crate::chain::Chain;
 use crate::commands::init::{initialize, Initialized};
 use crate::localnet::{Localnet, LocalnetOptions};
 use crate::output::{self, OutputFormat, Render};
@@ -90,7 +90,7 @@ fn narrate(format: OutputFormat, line: &str) {
 }
 
 /// Requests an airdrop and waits until the balance shows it.
-pub fn airdrop(chain: &Chain, to: &Pubkey, lamports: u64) -> anyhow::Result<()> {
+pub fn airdrop(chain: &ChainClient, to: &Pubkey, lamports: u64) -> anyhow::Result<()> {
     chain
         .rpc
         .request_airdrop(to, lamports)
@@ -106,7 +106,11 @@ pub fn airdrop(chain: &Chain, to: &Pubkey, lamports: u64) -> anyhow::Result<()> 
 }
 
 /// Creates an SPL Token mint with `authority` as mint authority.
-pub fn create_mint(chain: &Chain, authority: &Keypair, decimals: u8) -> anyhow::Result<Pubkey> {
+pub fn create_mint(
+    chain: &ChainClient,
+    authority: &Keypair,
+    decimals: u8,
+) -> anyhow::Result<Pubkey> {
     let mint = Keypair::new();
     let space = 82;
     let lamports = chain.rpc.get_minimum_balance_for_rent_exemption(space)?;
@@ -168,7 +172,12 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
     demo_settings.store = rekam_client::storage::StoreConfig::Local {
         dir: workdir.path().join("store"),
     };
-    let chain = Chain::new(&localnet.url, settings.commitment);
+    let chain = ChainClient::new(
+        &localnet.url,
+        settings.commitment,
+        settings.program_id,
+        FeeOptions::default(),
+    );
     let pid = settings.program_id;
 
     let [governance, clinic, patient, doctor] = [(); 4].map(|_| Keypair::new());

@@ -3,11 +3,12 @@
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Context};
 use rekam::{Config, ConfigInitializeArgs};
+use rekam_client::chain::ChainClient;
 use rekam_client::{ix, pda};
 use serde::Serialize;
 use solana_signer::Signer;
 
-use crate::chain::{read_keypair, Chain};
+use crate::app::App;
 use crate::output::{self, Render};
 use crate::settings::Settings;
 
@@ -54,7 +55,7 @@ impl Render for Initialized {
 
 /// Sends `config_initialize` and reads the result back from the chain.
 pub fn initialize(
-    chain: &Chain,
+    chain: &ChainClient,
     program_id: &Pubkey,
     payer: &solana_keypair::Keypair,
     treasury_mint: &Pubkey,
@@ -102,10 +103,11 @@ pub fn initialize(
 }
 
 pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
-    let payer = read_keypair(&settings.keypair_path)?;
-    let chain = Chain::new(&settings.url, settings.commitment);
+    let mut app = App::new(settings);
+    let payer = app.signer()?.insecure_clone();
+    let chain = &app.chain;
     let report = initialize(
-        &chain,
+        chain,
         &settings.program_id,
         &payer,
         &args.treasury_mint,
