@@ -154,9 +154,9 @@ impl App {
             .get_signatures_for_address(attestation)
             .with_context(|| format!("cannot read the history of {attestation}"))?;
         let prefix = rekam_client::record::MEMO_PREFIX;
+        // Newest first: after a re-key, the latest memo names the current copy.
         signatures
             .iter()
-            .rev()
             .filter_map(|s| s.memo.as_deref())
             .find_map(|memo| {
                 memo.find(prefix)

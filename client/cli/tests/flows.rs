@@ -8,7 +8,14 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use anchor_lang::prelude::Pubkey;
 use common::*;
+use rekam_client::crypto::identity::IDENTITY_MESSAGE;
+use rekam_client::crypto::Identity;
+use rekam_client::record::KeyGrantObject;
+use rekam_client::storage::retry::RetryPolicy;
+use rekam_client::storage::s3::S3Config;
+use rekam_client::storage::{Locator, Store, StoreConfig, StoreError};
 use serde_json::Value;
 use solana_commitment_config::CommitmentConfig;
 use solana_keypair::{write_keypair_file, Keypair};
@@ -93,6 +100,42 @@ fn actor<'a>(
             store,
         },
     )
+}
+
+fn open_store(env: &[(String, String)]) -> Box<dyn Store> {
+    let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let config = match get("REKAM_STORE").as_deref() {
+        Some("s3") => StoreConfig::S3(S3Config {
+            endpoint: get("REKAM_S3_ENDPOINT"),
+            bucket: get("REKAM_S3_BUCKET").unwrap(),
+            region: "us-east-1".into(),
+            access_key: get("AWS_ACCESS_KEY_ID").unwrap(),
+            secret_key: get("AWS_SECRET_ACCESS_KEY").unwrap(),
+            prefix: get("REKAM_S3_PREFIX").unwrap_or_else(|| "rekam/".into()),
+            retry: RetryPolicy::default(),
+        }),
+        Some("ipfs") => StoreConfig::Ipfs {
+            api: get("REKAM_IPFS_API").unwrap(),
+        },
+        _ => StoreConfig::Local {
+            dir: get("REKAM_STORE_DIR").unwrap().into(),
+        },
+    };
+    config.open().unwrap()
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+fn read_consent(rpc: &RpcClient, key: &str) -> rekam::Consent {
+    use anchor_lang::AccountDeserialize;
+    let account = rpc.get_account(&key.parse().unwrap()).unwrap();
+    rekam::Consent::try_deserialize(&mut account.data.as_slice()).unwrap()
 }
 
 fn s(v: &Value, field: &str) -> String {
@@ -304,9 +347,83 @@ fn the_whole_story(mut store: Vec<(String, String)>) {
     ]);
     assert!(err.contains("no entry for attestation"), "{err}");
 
-    // Revocation: the next read fails on-chain.
+    // A nurse gets a second consent over diagnoses; the doctor keeps a copy of the key
+    // grant and of the record as they are before the revocation.
+    let (nurse_kp, nurse) = actor(dir.path(), "nurse", &rpc, &url, &store);
+    let nurse_key = s(&nurse.ok(&["identity"]), "encryption_key");
+    let nurse_consent = s(
+        &patient.ok(&[
+            "consent",
+            "grant",
+            "--grantee",
+            &nurse_kp.pubkey().to_string(),
+            "--grantee-key",
+            &nurse_key,
+            "--kinds",
+            "diagnosis",
+        ]),
+        "consent",
+    );
+    let records_store = open_store(&store);
+    let consent_before = read_consent(&rpc, &consent_key);
+    let grant_locator = Locator::from_compact(
+        &consent_before.key_grant.locator,
+        &consent_before.key_grant.hash,
+    )
+    .unwrap();
+    let old_grant =
+        KeyGrantObject::from_bytes(&block_on(records_store.get(&grant_locator)).unwrap()).unwrap();
+    let dx_key: Pubkey = dx_att.parse().unwrap();
+    let old_locator: Locator = old_grant.entry(&dx_key).unwrap().locator.parse().unwrap();
+    let doctor_identity =
+        Identity::from_wallet_signature(&doctor_kp.sign_message(IDENTITY_MESSAGE).into());
+
+    // Revocation: on-chain at once, then every record it covered is re-keyed.
     let revoked = patient.ok(&["consent", "revoke", &consent_key]);
     assert!(revoked["revoked_at"].as_i64().is_some());
+    assert_eq!(revoked["rekeyed"]["records"], 3);
+    assert_eq!(
+        revoked["rekeyed"]["grants_updated"], 1,
+        "the nurse's grant was re-issued"
+    );
+    // The attestations still verify: re-keying never touches them.
+    assert_eq!(s(&doctor.ok(&["verify", &dx_att]), "status"), "active");
+    // The patient still reads the record (now from its new copy), byte for byte.
+    let again = dir.path().join("again.json");
+    let fetched = patient.ok(&["fetch", &dx_att, "--out", again.to_str().unwrap()]);
+    assert_ne!(
+        s(&fetched, "locator"),
+        old_locator.to_string(),
+        "a new copy"
+    );
+    assert_eq!(std::fs::read(&again).unwrap(), std::fs::read(&dx).unwrap());
+    // The doctor's saved grant opens nothing that exists now.
+    let new_locator: Locator = s(&fetched, "locator").parse().unwrap();
+    let new_bytes = block_on(records_store.get(&new_locator)).unwrap();
+    assert!(
+        old_grant
+            .open(&dx_key, &new_bytes, &doctor_identity)
+            .is_err(),
+        "old grant opens the new copy"
+    );
+    match block_on(records_store.get(&old_locator)) {
+        Err(StoreError::NotFound(_)) => {}
+        Ok(_) if old_locator.kind() == "ipfs" => {} // IPFS copies cannot be recalled (documented)
+        other => panic!("old copy should be gone: {:?}", other.map(|b| b.len())),
+    }
+    // The nurse, whose consent stands, reads the new copy through the re-issued grant.
+    let nurse_copy = dir.path().join("nurse-copy.json");
+    nurse.ok(&[
+        "access",
+        &nurse_consent,
+        &dx_att,
+        "--out",
+        nurse_copy.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read(&nurse_copy).unwrap(),
+        std::fs::read(&dx).unwrap()
+    );
     let err = doctor.fails(&[
         "access",
         &consent_key,
@@ -325,15 +442,50 @@ fn the_whole_story(mut store: Vec<(String, String)>) {
         .map(|e| (s(e, "event"), s(e, "who")))
         .collect();
     let doc = doctor_kp.pubkey().to_string();
-    assert_eq!(
-        events,
-        vec![
-            ("grant".into(), doc.clone()),
-            ("read".into(), doc.clone()),
-            ("revoke".into(), doc)
-        ]
+    let nurse_wallet = nurse_kp.pubkey().to_string();
+    // Times have one-second resolution: compare the events as a set, then the order
+    // where time separates them.
+    let mut sorted = events.clone();
+    sorted.sort();
+    let mut expected: Vec<(String, String)> = vec![
+        ("grant".into(), doc.clone()),
+        ("read".into(), doc.clone()),
+        ("grant".into(), nurse_wallet.clone()),
+        ("revoke".into(), doc.clone()),
+        ("read".into(), nurse_wallet.clone()),
+    ];
+    expected.sort();
+    assert_eq!(sorted, expected);
+    let at = |event: &str, who: &str| {
+        audit["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["event"] == event && e["who"] == who)
+            .unwrap()["at"]
+            .as_i64()
+            .unwrap()
+    };
+    assert!(
+        at("read", &doc) <= at("revoke", &doc) && at("revoke", &doc) <= at("read", &nurse_wallet)
     );
-    assert_eq!(audit["events"][1]["record"], Value::String(dx_att.clone()));
+    let times: Vec<i64> = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["at"].as_i64().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "the trail is in time order: {times:?}"
+    );
+    let doctor_read = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event"] == "read" && e["who"] == doc.as_str())
+        .unwrap();
+    assert_eq!(doctor_read["record"], Value::String(dx_att.clone()));
 
     // The clinic revokes an attestation: it stops verifying.
     let revoked = clinic.ok(&["attestation", "revoke", &vax_att]);

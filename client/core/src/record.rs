@@ -19,6 +19,10 @@ pub const MEMO_PREFIX: &str = "rekam-record:";
 /// The SPL Memo program (v3).
 pub const MEMO_PROGRAM: Pubkey =
     anchor_lang::pubkey!("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr");
+/// The SPL Memo program v1, which (unlike v3) accepts non-signer accounts: a re-key memo
+/// lists the attestation so the attestation's history shows the record's new location.
+pub const MEMO_V1_PROGRAM: Pubkey =
+    anchor_lang::pubkey!("Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo");
 
 fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
@@ -289,6 +293,14 @@ impl KeyGrantObject {
             stanza: b64().encode(stanza.to_bytes()),
         });
         Ok(())
+    }
+
+    /// Drops the entry of `attestation`, if any; true when one was there.
+    pub fn remove(&mut self, attestation: &Pubkey) -> bool {
+        let name = attestation.to_string();
+        let before = self.entries.len();
+        self.entries.retain(|e| e.attestation != name);
+        self.entries.len() != before
     }
 
     pub fn entry(&self, attestation: &Pubkey) -> Result<&GrantEntry, RecordError> {

@@ -4,6 +4,7 @@ use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Context};
 use rekam::{AttestationKind, ConsentGrantArgs, ConsentScope, Issuer, KeyGrant, Purpose};
 use rekam_client::record::{self, KeyGrantObject};
+use rekam_client::storage::{Locator, Store};
 use rekam_client::{ix, pda};
 use serde::Serialize;
 use solana_signer::Signer;
@@ -41,9 +42,15 @@ pub enum Command {
         received: bool,
     },
     /// Revoke a consent, effective immediately.
+    /// Revoke a consent, effective immediately. Then, unless --no-rekey, re-encrypt every
+    /// record it covered under a new key, re-issue the other consents' key grants, and
+    /// delete the old copies (local and S3; IPFS copies cannot be recalled).
     Revoke {
         #[arg(value_parser = pubkey_arg)]
         consent: Pubkey,
+        /// Keep the existing ciphertexts (the revoked grantee's old key still opens them).
+        #[arg(long)]
+        no_rekey: bool,
     },
 }
 
@@ -84,6 +91,18 @@ pub struct ConsentOut {
     pub key_grant: String,
     pub records_in_grant: Option<usize>,
     pub signature: Option<String>,
+    pub rekeyed: Option<Rekeyed>,
+}
+
+/// What re-keying after a revocation did.
+#[derive(Serialize, Debug, Default)]
+pub struct Rekeyed {
+    /// Records re-encrypted under a fresh data key.
+    pub records: usize,
+    /// Other consents whose key grants were re-issued.
+    pub grants_updated: usize,
+    /// Old objects deleted (or unpinned, on IPFS).
+    pub old_objects_removed: usize,
 }
 
 impl ConsentOut {
@@ -111,6 +130,7 @@ impl ConsentOut {
             key_grant: c.key_grant.locator.clone(),
             records_in_grant: None,
             signature: None,
+            rekeyed: None,
         }
     }
 }
@@ -236,8 +256,8 @@ pub fn grant(
     Ok(out)
 }
 
-/// Revokes `consent` (the signer must be its patient).
-pub fn revoke(app: &mut App, consent: &Pubkey) -> anyhow::Result<ConsentOut> {
+/// Revokes `consent` (the signer must be its patient), then re-keys unless told not to.
+pub fn revoke(app: &mut App, consent: &Pubkey, rekey_records: bool) -> anyhow::Result<ConsentOut> {
     let pid = app.program_id();
     let (patient_key, _) = app.own_patient()?;
     let signer = app.signer()?.insecure_clone();
@@ -246,7 +266,99 @@ pub fn revoke(app: &mut App, consent: &Pubkey) -> anyhow::Result<ConsentOut> {
     let c = app.fetch(consent, "consent")?;
     let mut out = ConsentOut::from_chain(consent, &c);
     out.signature = Some(signature);
+    if rekey_records {
+        out.rekeyed = Some(
+            rekey(app, &c).context("the consent is revoked, but re-keying its records failed")?,
+        );
+    }
     Ok(out)
+}
+
+fn load_grant(store: &dyn Store, c: &rekam::Consent) -> anyhow::Result<(Locator, KeyGrantObject)> {
+    let locator = Locator::from_compact(&c.key_grant.locator, &c.key_grant.hash)?;
+    let bytes = App::block_on(store.get(&locator))?
+        .with_context(|| format!("cannot fetch key grant {locator}"))?;
+    Ok((locator, KeyGrantObject::from_bytes(&bytes)?))
+}
+
+/// Re-encrypts every record a revoked consent covered, so its grantee's key opens nothing
+/// that exists afterwards; attestations are untouched (the plaintext, and so every
+/// commitment, is the same).
+pub fn rekey(app: &mut App, revoked: &rekam::Consent) -> anyhow::Result<Rekeyed> {
+    let store = app.store()?;
+    let identity = app.identity()?;
+    let (patient_key, patient) = app.own_patient()?;
+    let signer = app.signer()?.insecure_clone();
+    let (_, revoked_grant) = load_grant(store.as_ref(), revoked)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
+
+    // The grants of the consents that stay in force.
+    let mut others = Vec::new();
+    for (key, c) in app.consents_of(&patient_key)? {
+        if c.revoked_at == 0 && c.expires_at > now {
+            let (locator, grant) = load_grant(store.as_ref(), &c)?;
+            others.push((key, locator, grant, false));
+        }
+    }
+
+    let mut done = Rekeyed::default();
+    for entry in &revoked_grant.entries {
+        let attestation: Pubkey = entry.attestation.parse()?;
+        let old: Locator = entry.locator.parse()?;
+        let bytes =
+            App::block_on(store.get(&old))?.with_context(|| format!("cannot fetch {old}"))?;
+        let (envelope, _) = record::open(&bytes, &identity)?;
+        let a: rekam::Attestation = app.fetch(&attestation, "attestation")?;
+        let issuer: Issuer = app.fetch(&a.issuer, "issuer")?;
+        let (sealed, _) =
+            record::seal(&envelope, &[patient.encryption_key, issuer.encryption_key])?;
+        let new = App::block_on(store.put(sealed.clone()))??;
+        // Point the attestation at the new copy (the newest memo wins).
+        let memo = solana_instruction::Instruction {
+            program_id: record::MEMO_V1_PROGRAM,
+            accounts: vec![solana_instruction::AccountMeta::new_readonly(
+                attestation,
+                false,
+            )],
+            data: format!("{}{new}", record::MEMO_PREFIX).into_bytes(),
+        };
+        app.chain.send(&[memo], &signer, &[])?;
+        for (_, _, grant, changed) in others.iter_mut() {
+            if grant.remove(&attestation) {
+                grant.add(&attestation, &new.to_string(), &sealed, &identity)?;
+                *changed = true;
+            }
+        }
+        App::block_on(store.delete(&old))??;
+        done.records += 1;
+        done.old_objects_removed += 1;
+    }
+
+    for (consent_key, old_locator, grant, changed) in others {
+        if !changed {
+            continue;
+        }
+        let bytes = grant.to_bytes();
+        let hash = rekam_client::storage::digest(&bytes);
+        let locator = App::block_on(store.put(bytes))??;
+        let ix = ix::consent_update_key_grant(
+            &app.program_id(),
+            &signer.pubkey(),
+            &patient_key,
+            &consent_key,
+            KeyGrant {
+                hash,
+                locator: locator.compact(),
+            },
+        );
+        app.chain.send(&[ix], &signer, &[])?;
+        App::block_on(store.delete(&old_locator))??;
+        done.grants_updated += 1;
+        done.old_objects_removed += 1;
+    }
+    Ok(done)
 }
 
 pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
@@ -287,6 +399,8 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             consents.sort_by_key(|c| c.starts_at);
             output::print(settings.output, &ConsentList { consents })
         }
-        Command::Revoke { consent } => output::print(settings.output, &revoke(&mut app, &consent)?),
+        Command::Revoke { consent, no_rekey } => {
+            output::print(settings.output, &revoke(&mut app, &consent, !no_rekey)?)
+        }
     }
 }

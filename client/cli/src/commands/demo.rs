@@ -316,7 +316,11 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
     });
 
     say("The patient revokes the consent; the doctor's next read fails...");
-    crate::commands::consent::revoke(&mut patient_app, &consent_key)?;
+    let revoked = crate::commands::consent::revoke(&mut patient_app, &consent_key, true)?;
+    let rekeyed = revoked.rekeyed.as_ref().map_or(0, |r| r.records);
+    say(&format!(
+        "  re-keyed {rekeyed} records: the doctor's old key opens nothing that exists now"
+    ));
     let after = crate::commands::access::access(
         &mut doctor_app,
         &consent_key,
