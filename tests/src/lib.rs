@@ -589,3 +589,50 @@ pub fn fits_in_packet(ixs: &[Instruction], payer: &Pubkey, signers: usize) -> bo
         3 + compact(keys) + 32 * keys + 32 + compact(message.instructions.len()) + body;
     compact(signers) + 64 * signers + message_size <= 1232
 }
+
+/// The usual cast: a deployment with one clinic, one patient with one diagnosis record,
+/// and a doctor holding a treatment consent over diagnoses; plus a token account of the
+/// fee mint.
+pub struct Scene {
+    pub w: World,
+    pub clinic: TestIssuer,
+    pub patient: TestPatient,
+    pub record: Pubkey,
+    pub doctor: Keypair,
+    pub consent: Pubkey,
+    /// A token account of the fee mint (a withdrawal destination).
+    pub dest: Pubkey,
+}
+
+impl Scene {
+    pub fn new() -> Scene {
+        let mut w = World::new();
+        let clinic = w.accredit(rekam::roles::CLINIC);
+        let patient = w.register_patient();
+        let record = w.issue(&clinic, &patient, AttestationKind::Diagnosis);
+        let doctor = w.fx.funded(SOL);
+        let consent = w.grant(
+            &patient,
+            &doctor.pubkey(),
+            Purpose::Treatment,
+            kinds(&[AttestationKind::Diagnosis]),
+        );
+        let mint = w.mint;
+        let dest = w.fx.create_token_account(&mint, &doctor.pubkey(), &TOKEN);
+        Scene {
+            w,
+            clinic,
+            patient,
+            record,
+            doctor,
+            consent,
+            dest,
+        }
+    }
+}
+
+impl Default for Scene {
+    fn default() -> Self {
+        Self::new()
+    }
+}

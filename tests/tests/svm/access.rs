@@ -9,18 +9,15 @@ use solana_signer::Signer;
 
 #[test]
 fn a_receipt_is_recorded_counted_and_announced() {
-    let mut w = World::new();
+    let Scene {
+        mut w,
+        patient,
+        record,
+        doctor,
+        consent,
+        ..
+    } = Scene::new();
     let pid = w.program_id();
-    let clinic = w.accredit(roles::CLINIC);
-    let patient = w.register_patient();
-    let record = w.issue(&clinic, &patient, AttestationKind::Diagnosis);
-    let doctor = w.fx.funded(SOL);
-    let consent = w.grant(
-        &patient,
-        &doctor.pubkey(),
-        Purpose::Treatment,
-        kinds(&[AttestationKind::Diagnosis]),
-    );
 
     w.fx.advance(100);
     let outcome = w
@@ -179,17 +176,14 @@ fn access_is_refused_outside_an_active_in_scope_consent() {
 
 #[test]
 fn revocation_takes_effect_in_the_same_slot() {
-    let mut w = World::new();
-    let clinic = w.accredit(roles::CLINIC);
-    let patient = w.register_patient();
-    let record = w.issue(&clinic, &patient, AttestationKind::Diagnosis);
-    let doctor = w.fx.funded(SOL);
-    let consent = w.grant(
-        &patient,
-        &doctor.pubkey(),
-        Purpose::Treatment,
-        kinds(&[AttestationKind::Diagnosis]),
-    );
+    let Scene {
+        mut w,
+        patient,
+        record,
+        doctor,
+        consent,
+        ..
+    } = Scene::new();
     w.access(&doctor, &patient.key, &consent, &record, Purpose::Treatment)
         .expect("before revoke");
     let slot = w.fx.svm.get_sysvar::<anchor_lang::prelude::Clock>().slot;

@@ -14,42 +14,6 @@ use solana_instruction::error::InstructionError;
 use solana_instruction::Instruction;
 use solana_signer::Signer;
 
-struct Scene {
-    w: World,
-    clinic: TestIssuer,
-    patient: TestPatient,
-    record: Pubkey,
-    doctor: solana_keypair::Keypair,
-    consent: Pubkey,
-    /// A token account of the fee mint (a withdrawal destination).
-    dest: Pubkey,
-}
-
-fn scene() -> Scene {
-    let mut w = World::new();
-    let clinic = w.accredit(roles::CLINIC);
-    let patient = w.register_patient();
-    let record = w.issue(&clinic, &patient, AttestationKind::Diagnosis);
-    let doctor = w.fx.funded(SOL);
-    let consent = w.grant(
-        &patient,
-        &doctor.pubkey(),
-        Purpose::Treatment,
-        kinds(&[AttestationKind::Diagnosis]),
-    );
-    let mint = w.mint;
-    let dest = w.fx.create_token_account(&mint, &doctor.pubkey(), &TOKEN);
-    Scene {
-        w,
-        clinic,
-        patient,
-        record,
-        doctor,
-        consent,
-        dest,
-    }
-}
-
 /// Sends `ix` with the account at `index` no longer marked as signer; `others` are the
 /// instruction's remaining signers besides the fee payer.
 fn without_signature(
@@ -86,7 +50,7 @@ fn non_canonical(program_id: &Pubkey, seeds: &[&[u8]]) -> Pubkey {
 
 #[test]
 fn missing_signer_is_rejected_everywhere() {
-    let mut s = scene();
+    let mut s = Scene::new();
     let pid = s.w.program_id();
     let gov = s.w.governance.pubkey();
     let p = &s.patient;
@@ -232,7 +196,7 @@ fn missing_signer_is_rejected_everywhere() {
 fn accounts_owned_by_another_program_are_rejected() {
     let system = anchor_lang::system_program::ID;
     // An Issuer whose owner is not Rekam (e.g. forged in a program the attacker controls).
-    let mut s = scene();
+    let mut s = Scene::new();
     let pid = s.w.program_id();
     set_owner(&mut s.w.fx, &s.clinic.key, system);
     let args = s.w.issue_args(AttestationKind::Diagnosis);
@@ -241,14 +205,14 @@ fn accounts_owned_by_another_program_are_rejected() {
         Anchor::AccountOwnedByWrongProgram,
     );
 
-    let mut s = scene();
+    let mut s = Scene::new();
     set_owner(&mut s.w.fx, &s.patient.key, system);
     assert_anchor_error(
         s.w.revoke_consent(&s.patient, &s.consent),
         Anchor::AccountOwnedByWrongProgram,
     );
 
-    let mut s = scene();
+    let mut s = Scene::new();
     set_owner(&mut s.w.fx, &s.consent, system);
     let ix = ix::access_record(
         &pid,
@@ -264,12 +228,12 @@ fn accounts_owned_by_another_program_are_rejected() {
         Anchor::AccountOwnedByWrongProgram,
     );
 
-    let mut s = scene();
+    let mut s = Scene::new();
     set_owner(&mut s.w.fx, &s.record, system);
     let ix = ix::attestation_verify(&pid, &s.record, &s.clinic.key);
     assert_anchor_error(s.w.fx.send(&[ix], &[]), Anchor::AccountOwnedByWrongProgram);
 
-    let mut s = scene();
+    let mut s = Scene::new();
     set_owner(&mut s.w.fx, &pda::config(&pid), system);
     let gov = s.w.governance.insecure_clone();
     let ix = ix::issuer_suspend(&pid, &gov.pubkey(), &s.clinic.key);
@@ -283,7 +247,7 @@ fn accounts_owned_by_another_program_are_rejected() {
 
 #[test]
 fn an_account_of_another_type_is_rejected() {
-    let mut s = scene();
+    let mut s = Scene::new();
     let pid = s.w.program_id();
     // A Patient passed as the Issuer of attestation_verify.
     let ix = ix::attestation_verify(&pid, &s.record, &s.patient.key);
@@ -336,7 +300,7 @@ fn an_account_of_another_type_is_rejected() {
 
 #[test]
 fn accounts_at_the_wrong_address_are_rejected() {
-    let mut s = scene();
+    let mut s = Scene::new();
     let pid = s.w.program_id();
 
     // Another patient's consent, presented with our patient's profile.
@@ -424,7 +388,7 @@ fn accounts_at_the_wrong_address_are_rejected() {
 
 #[test]
 fn accounts_are_only_created_at_canonical_bumps() {
-    let mut s = scene();
+    let mut s = Scene::new();
     let pid = s.w.program_id();
     let pseudonym = random32();
     let mut ix = ix::patient_register(
@@ -473,7 +437,7 @@ fn accounts_are_only_created_at_canonical_bumps() {
 #[test]
 fn existing_accounts_cannot_be_initialized_again() {
     let already_in_use = InstructionError::Custom(0); // SystemError::AccountAlreadyInUse
-    let mut s = scene();
+    let mut s = Scene::new();
     let pid = s.w.program_id();
 
     let ix = ix::patient_register(
@@ -515,7 +479,7 @@ fn existing_accounts_cannot_be_initialized_again() {
 
 #[test]
 fn one_account_cannot_fill_two_mutable_roles() {
-    let mut s = scene();
+    let mut s = Scene::new();
     let pid = s.w.program_id();
     // The patient profile passed again as the consent of an access.
     let ix = ix::access_record(
@@ -549,7 +513,7 @@ fn one_account_cannot_fill_two_mutable_roles() {
 
 #[test]
 fn counters_saturating_their_type_fail_cleanly() {
-    let mut s = scene();
+    let mut s = Scene::new();
     s.w.fx
         .edit::<Consent>(&s.consent, |c| c.access_count = u64::MAX);
     assert_rekam_error(
@@ -563,7 +527,7 @@ fn counters_saturating_their_type_fail_cleanly() {
         RekamError::ArithmeticOverflow,
     );
 
-    let mut s = scene();
+    let mut s = Scene::new();
     s.w.fx
         .edit::<Patient>(&s.patient.key, |p| p.accesses = u64::MAX);
     assert_rekam_error(
@@ -577,7 +541,7 @@ fn counters_saturating_their_type_fail_cleanly() {
         RekamError::ArithmeticOverflow,
     );
 
-    let mut s = scene();
+    let mut s = Scene::new();
     s.w.fx
         .edit::<Patient>(&s.patient.key, |p| p.consents_created = u64::MAX);
     let args = s.w.grant_args(
@@ -590,7 +554,7 @@ fn counters_saturating_their_type_fail_cleanly() {
         RekamError::ArithmeticOverflow,
     );
 
-    let mut s = scene();
+    let mut s = Scene::new();
     s.w.fx
         .edit::<Issuer>(&s.clinic.key, |i| i.attestations_issued = u64::MAX);
     let args = s.w.issue_args(AttestationKind::Diagnosis);
@@ -604,7 +568,7 @@ fn counters_saturating_their_type_fail_cleanly() {
 
 #[test]
 fn a_fake_token_program_is_never_invoked() {
-    let mut s = scene();
+    let mut s = Scene::new();
     let pid = s.w.program_id();
     let treasury = pda::treasury(&pid, &s.w.mint);
     let owner = Pubkey::new_unique();
@@ -785,12 +749,12 @@ fn every_instruction(s: &Scene) -> Vec<Case> {
 }
 
 fn forge_each_account(expected: Anchor, forge: impl Fn(&mut Scene, &str, &Pubkey)) {
-    let cases = every_instruction(&scene()).len();
+    let cases = every_instruction(&Scene::new()).len();
     let mut checked = 0;
     for case in 0..cases {
-        let roles: Vec<(&str, Pubkey)> = every_instruction(&scene())[case].3.clone();
+        let roles: Vec<(&str, Pubkey)> = every_instruction(&Scene::new())[case].3.clone();
         for (role, _) in roles {
-            let mut s = scene();
+            let mut s = Scene::new();
             let (name, ix, signers, accounts) = every_instruction(&s).swap_remove(case);
             let key = accounts.iter().find(|(r, _)| *r == role).expect("role").1;
             forge(&mut s, role, &key);
