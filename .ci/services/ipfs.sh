@@ -34,7 +34,10 @@ export REKAM_IPFS_GATEWAY="http://127.0.0.1:$GATEWAY_PORT"
 API=$REKAM_IPFS_API/api/v0
 
 TAIL_LOG=0 # set once this run's server log exists; die() then shows its tail
-say() { echo "ipfs: $*"; }
+NAME=ipfs
+PROC_PATTERN=ipfs
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
 die() {
   echo "ipfs: ERROR: $*" >&2
   if ((TAIL_LOG)) && [[ -f $LOG ]]; then
@@ -82,18 +85,6 @@ node_env() {
 }
 
 # The pid in the pid file, if that process is alive and is our daemon (it retitles itself "ipfs").
-running_pid() {
-  [[ -f $PIDFILE ]] || return 1
-  local pid
-  pid=$(<"$PIDFILE")
-  [[ $pid =~ ^[0-9]+$ ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'ipfs' || return 1
-  echo "$pid"
-}
-
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 answers() { curl -sf -o /dev/null --max-time 5 -X POST "$API/id"; }
 
@@ -153,23 +144,7 @@ start() {
 
 stop() {
   local pid
-  if ! pid=$(running_pid); then
-    rm -f "$PIDFILE"
-    say "not running"
-    return 0
-  fi
-  kill -TERM "$pid" 2>/dev/null || true
-  local i
-  for i in $(seq 1 60); do
-    running_pid >/dev/null || break
-    sleep 0.25
-  done
-  if running_pid >/dev/null; then
-    say "still alive after 15 s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$PIDFILE"
-  say "stopped (pid $pid)"
+  if pid=$(stop_process); then say "stopped (pid $pid)"; else say "not running"; fi
 }
 
 # Prints the hex digest in a base32 CIDv1 if it is raw (0x55) + sha2-256, else "not-raw-sha256".

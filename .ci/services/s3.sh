@@ -35,7 +35,10 @@ export REKAM_S3_SECRET_KEY=${REKAM_S3_SECRET_KEY:-rekam-test-secret}
 export REKAM_S3_BUCKET=${REKAM_S3_BUCKET:-rekam-test}
 
 TAIL_LOG=0 # set once this run's server log exists; die() then shows its tail
-say() { echo "s3: $*"; }
+NAME=s3
+PROC_PATTERN=weed
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
 die() {
   echo "s3: ERROR: $*" >&2
   if ((TAIL_LOG)) && [[ -f $LOG ]]; then
@@ -67,17 +70,6 @@ install() {
 }
 
 # The pid in the pid file, if that process is alive and is our weed.
-running_pid() {
-  [[ -f $PIDFILE ]] || return 1
-  local pid
-  pid=$(<"$PIDFILE")
-  [[ $pid =~ ^[0-9]+$ ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'weed' || return 1
-  echo "$pid"
-}
-
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 answers() { curl -s -o /dev/null --max-time 3 "$REKAM_S3_ENDPOINT/"; }
 
@@ -130,24 +122,10 @@ start() {
 
 stop() {
   local pid
-  if ! pid=$(running_pid); then
-    rm -f "$PIDFILE"
+  if ! pid=$(stop_process); then
     say "not running"
     return 0
   fi
-  kill -TERM "$pid" 2>/dev/null || true
-  local i
-  for i in $(seq 1 60); do
-    kill -0 "$pid" 2>/dev/null || break
-    # a zombie counts as stopped (it is gone once its parent reaps it)
-    [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) == Z ]] && break
-    sleep 0.25
-  done
-  if kill -0 "$pid" 2>/dev/null && [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]]; then
-    say "still alive after 15 s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  rm -f "$PIDFILE"
   # weed leaves unix sockets in /tmp (the gRPC ones' paths are not configurable)
   local port
   for port in "$PORT" "$MASTER_PORT" "$VOLUME_PORT" "$FILER_PORT" "$ADMIN_PORT"; do
