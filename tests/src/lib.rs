@@ -330,15 +330,20 @@ impl Default for World {
 
 impl World {
     pub fn new() -> Self {
+        Self::with_token_program(&TOKEN)
+    }
+
+    /// A deployment whose fee mint belongs to `token_program` (SPL Token or Token-2022).
+    pub fn with_token_program(token_program: &Pubkey) -> Self {
         let mut fx = Fixture::new();
         fx.set_time(T0);
         let governance = fx.funded(10 * SOL);
-        let mint = fx.create_mint(&TOKEN, 6);
+        let mint = fx.create_mint(token_program, 6);
         let ix = ix::config_initialize(
             &fx.program_id,
             &fx.payer.pubkey(),
             &mint,
-            &TOKEN,
+            token_program,
             rekam::ConfigInitializeArgs {
                 authority: governance.pubkey(),
                 protocol_fee_bps: 100,
@@ -606,7 +611,11 @@ pub struct Scene {
 
 impl Scene {
     pub fn new() -> Scene {
-        let mut w = World::new();
+        Self::with_token_program(&TOKEN)
+    }
+
+    pub fn with_token_program(token_program: &Pubkey) -> Scene {
+        let mut w = World::with_token_program(token_program);
         let clinic = w.accredit(rekam::roles::CLINIC);
         let patient = w.register_patient();
         let record = w.issue(&clinic, &patient, AttestationKind::Diagnosis);
@@ -618,7 +627,8 @@ impl Scene {
             kinds(&[AttestationKind::Diagnosis]),
         );
         let mint = w.mint;
-        let dest = w.fx.create_token_account(&mint, &doctor.pubkey(), &TOKEN);
+        let dest =
+            w.fx.create_token_account(&mint, &doctor.pubkey(), token_program);
         Scene {
             w,
             clinic,
@@ -631,7 +641,276 @@ impl Scene {
     }
 }
 
+impl Scene {
+    /// The scene's patient (a copy holding the same keypair).
+    pub fn patient_clone(&self) -> TestPatient {
+        TestPatient {
+            authority: self.patient.authority.insecure_clone(),
+            key: self.patient.key,
+            pseudonym: self.patient.pseudonym,
+        }
+    }
+}
+
 impl Default for Scene {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A research market on top of the usual cast: an ethics board, a funded researcher and
+/// one open study (price 10 000, 3 contributions, diagnoses and lab results, budget
+/// 30 000 base units) in the deployment's fee mint.
+pub struct Market {
+    pub s: Scene,
+    pub token_program: Pubkey,
+    pub board: TestIssuer,
+    pub researcher: Keypair,
+    /// The researcher's token account (the budget's source and the refund's target).
+    pub researcher_token: Pubkey,
+    pub study: Pubkey,
+    pub study_id: u64,
+}
+
+/// Tokens minted to every market researcher.
+pub const RESEARCHER_FUNDS: u64 = 1_000_000;
+pub const PRICE: u64 = 10_000;
+pub const BUDGET: u64 = 30_000;
+
+/// Token balances that a study moves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Balances {
+    pub researcher: u64,
+    pub escrow: u64,
+    pub treasury: u64,
+}
+
+impl Market {
+    pub fn new() -> Market {
+        Self::with_token_program(&TOKEN)
+    }
+
+    pub fn with_token_program(token_program: &Pubkey) -> Market {
+        let mut s = Scene::with_token_program(token_program);
+        let board = s.w.accredit(rekam::roles::ETHICS_BOARD);
+        let researcher = s.w.fx.funded(10 * SOL);
+        let mint = s.w.mint;
+        let researcher_token =
+            s.w.fx
+                .create_token_account(&mint, &researcher.pubkey(), token_program);
+        s.w.fx
+            .mint_to(&mint, &researcher_token, RESEARCHER_FUNDS, token_program);
+        let mut m = Market {
+            s,
+            token_program: *token_program,
+            board,
+            researcher,
+            researcher_token,
+            study: Pubkey::default(),
+            study_id: 1,
+        };
+        let terms = m.terms();
+        m.study = m.open(1, terms, BUDGET).expect("study_open");
+        m
+    }
+
+    pub fn pid(&self) -> Pubkey {
+        self.s.w.program_id()
+    }
+
+    pub fn mint(&self) -> Pubkey {
+        self.s.w.mint
+    }
+
+    /// The default terms: see [`Market`].
+    pub fn terms(&self) -> rekam::StudyTerms {
+        let now = self.s.w.fx.now();
+        rekam::StudyTerms {
+            price: PRICE,
+            max_contributions: 3,
+            criteria: rekam::StudyCriteria {
+                kinds: AttestationKind::Diagnosis.bit() | AttestationKind::LabResult.bit(),
+                issuer_roles: 0,
+                issued_from_day: 0,
+                issued_until_day: 0,
+            },
+            deadline: now + 30 * DAY,
+            data_use_until: now + 365 * DAY,
+            encryption_key: random32(),
+            protocol_hash: random32(),
+        }
+    }
+
+    pub fn terms_hash(&self, id: u64, terms: &rekam::StudyTerms) -> [u8; 32] {
+        terms.hash(&self.pid(), &self.researcher.pubkey(), id, &self.mint())
+    }
+
+    /// The ethics board approves `terms` for study `id`; returns the approval.
+    pub fn approve(&mut self, id: u64, terms: &rekam::StudyTerms) -> Pubkey {
+        let hash = self.terms_hash(id, terms);
+        let today = day_of(self.s.w.fx.now());
+        let ix = ix::ethics_approval_issue(
+            &self.pid(),
+            &self.s.w.fx.payer.pubkey(),
+            &self.board.authority.pubkey(),
+            &self.board.key,
+            hash,
+            today,
+            0,
+        );
+        let board = self.board.authority.insecure_clone();
+        self.s.w.fx.send(&[ix], &[&board]).expect("ethics approval");
+        pda::attestation(&self.pid(), &self.board.key, &hash)
+    }
+
+    pub fn open_ix(
+        &self,
+        approval: &Pubkey,
+        id: u64,
+        terms: rekam::StudyTerms,
+        budget: u64,
+    ) -> Instruction {
+        ix::study_open(
+            &self.pid(),
+            &self.researcher.pubkey(),
+            &self.mint(),
+            &self.token_program,
+            &self.researcher_token,
+            approval,
+            &self.board.key,
+            rekam::StudyOpenArgs { id, terms, budget },
+        )
+    }
+
+    /// Approves and opens study `id`.
+    pub fn open(
+        &mut self,
+        id: u64,
+        terms: rekam::StudyTerms,
+        budget: u64,
+    ) -> Result<Pubkey, FailedTransactionMetadata> {
+        let approval = self.approve(id, &terms);
+        let ix = self.open_ix(&approval, id, terms, budget);
+        let researcher = self.researcher.insecure_clone();
+        self.s
+            .w
+            .fx
+            .send(&[ix], &[&researcher])
+            .map(|_| pda::study(&self.pid(), &self.researcher.pubkey(), id))
+    }
+
+    pub fn copy_grant() -> KeyGrant {
+        KeyGrant {
+            hash: random32(),
+            locator: "local:deidentified-copy".into(),
+        }
+    }
+
+    pub fn contribute_ix(
+        &self,
+        study: &Pubkey,
+        patient: &TestPatient,
+        attestation: &Pubkey,
+        issuer: &Pubkey,
+    ) -> Instruction {
+        let index = self.s.w.fx.fetch::<Patient>(&patient.key).consents_created;
+        ix::study_contribute(
+            &self.pid(),
+            ix::Contribute {
+                authority: &patient.authority.pubkey(),
+                patient: &patient.key,
+                consent_index: index,
+                study,
+                mint: &self.mint(),
+                token_program: &self.token_program,
+                attestation,
+                issuer,
+            },
+            Self::copy_grant(),
+        )
+    }
+
+    pub fn contribute(
+        &mut self,
+        study: &Pubkey,
+        patient: &TestPatient,
+        attestation: &Pubkey,
+        issuer: &Pubkey,
+    ) -> TxResult {
+        let ix = self.contribute_ix(study, patient, attestation, issuer);
+        self.s.w.fx.send(&[ix], &[&patient.authority])
+    }
+
+    pub fn top_up(&mut self, study: &Pubkey, amount: u64) -> TxResult {
+        let ix = ix::study_top_up(
+            &self.pid(),
+            &self.researcher.pubkey(),
+            study,
+            &self.mint(),
+            &self.token_program,
+            &self.researcher_token,
+            amount,
+        );
+        let researcher = self.researcher.insecure_clone();
+        self.s.w.fx.send(&[ix], &[&researcher])
+    }
+
+    pub fn close_ix(&self, study: &Pubkey, closer: &Pubkey) -> Instruction {
+        ix::study_close(
+            &self.pid(),
+            closer,
+            &self.researcher.pubkey(),
+            study,
+            &self.mint(),
+            &self.token_program,
+            &self.researcher_token,
+        )
+    }
+
+    pub fn close(&mut self, study: &Pubkey, closer: &Keypair) -> TxResult {
+        let ix = self.close_ix(study, &closer.pubkey());
+        self.s.w.fx.send(&[ix], &[closer])
+    }
+
+    /// A token balance, 0 for an account that does not exist.
+    pub fn balance(&self, account: &Pubkey) -> u64 {
+        match self.s.w.fx.account(account) {
+            Some(a) if a.owner == self.token_program => self.s.w.fx.token_balance(account),
+            _ => 0,
+        }
+    }
+
+    /// What a wallet holds in its associated token account of the study mint.
+    pub fn wallet_balance(&self, wallet: &Pubkey) -> u64 {
+        self.balance(&pda::associated_token(
+            wallet,
+            &self.mint(),
+            &self.token_program,
+        ))
+    }
+
+    pub fn balances(&self, study: &Pubkey) -> Balances {
+        Balances {
+            researcher: self.balance(&self.researcher_token),
+            escrow: self.balance(&pda::escrow(&self.pid(), study)),
+            treasury: self.balance(&pda::treasury(&self.pid(), &self.mint())),
+        }
+    }
+
+    /// A second registered patient with a diagnosis by the scene's clinic.
+    pub fn patient_with_record(&mut self, kind: AttestationKind) -> (TestPatient, Pubkey) {
+        let patient = self.s.w.register_patient();
+        let clinic = TestIssuer {
+            authority: self.s.clinic.authority.insecure_clone(),
+            key: self.s.clinic.key,
+            registry_id_hash: self.s.clinic.registry_id_hash,
+        };
+        let record = self.s.w.issue(&clinic, &patient, kind);
+        (patient, record)
+    }
+}
+
+impl Default for Market {
     fn default() -> Self {
         Self::new()
     }

@@ -2,7 +2,9 @@
 //! through the state types' `find_address`); nothing here repeats a seed literal.
 
 use anchor_lang::prelude::Pubkey;
-use rekam::state::{AccessReceipt, Attestation, Config, Consent, Issuer, Patient};
+use rekam::state::{
+    AccessReceipt, Attestation, Config, Consent, Contribution, Issuer, Patient, Study,
+};
 
 /// The deployment config: `["config"]`.
 pub fn config(program_id: &Pubkey) -> Pubkey {
@@ -42,4 +44,28 @@ pub fn consent(program_id: &Pubkey, patient: &Pubkey, index: u64) -> Pubkey {
 /// An access receipt: `["access", consent, index]`.
 pub fn access_receipt(program_id: &Pubkey, consent: &Pubkey, index: u64) -> Pubkey {
     AccessReceipt::find_address(program_id, consent, index).0
+}
+
+/// A study: `["study", researcher, id]`.
+pub fn study(program_id: &Pubkey, researcher: &Pubkey, id: u64) -> Pubkey {
+    Study::find_address(program_id, researcher, id).0
+}
+
+/// A study's escrow token account: `["escrow", study]`.
+pub fn escrow(program_id: &Pubkey, study: &Pubkey) -> Pubkey {
+    Study::find_escrow_address(program_id, study).0
+}
+
+/// A paid contribution: `["contribution", study, attestation]`.
+pub fn contribution(program_id: &Pubkey, study: &Pubkey, attestation: &Pubkey) -> Pubkey {
+    Contribution::find_address(program_id, study, attestation).0
+}
+
+/// The associated token account of `wallet` for `mint` under `token_program`.
+pub fn associated_token(wallet: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Pubkey {
+    anchor_spl::associated_token::get_associated_token_address_with_program_id(
+        wallet,
+        mint,
+        token_program,
+    )
 }

@@ -238,6 +238,7 @@ pub fn kind_name(kind: AttestationKind) -> &'static str {
         AttestationKind::Vaccination => "vaccination",
         AttestationKind::Imaging => "imaging",
         AttestationKind::Other => "other",
+        AttestationKind::EthicsApproval => "ethics-approval",
     }
 }
 

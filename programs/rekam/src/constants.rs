@@ -31,6 +31,22 @@ pub const CONSENT_SEED: &[u8] = b"consent";
 #[constant]
 pub const ACCESS_SEED: &[u8] = b"access";
 
+/// Seed of a research study: `["study", researcher, id_u64_le]`.
+#[constant]
+pub const STUDY_SEED: &[u8] = b"study";
+
+/// Seed of a study's escrow token account: `["escrow", study]`.
+#[constant]
+pub const ESCROW_SEED: &[u8] = b"escrow";
+
+/// Seed of a paid contribution: `["contribution", study, attestation]`. Its existence is
+/// what makes a second payment for the same attestation impossible.
+#[constant]
+pub const CONTRIBUTION_SEED: &[u8] = b"contribution";
+
+/// Domain label of a study's terms hash (what an ethics approval commits to).
+pub const STUDY_TERMS_LABEL: &[u8] = b"rekam/v1/study-terms";
+
 /// Seed of Anchor's event-authority PDA (`#[event_cpi]`): `["__event_authority"]`.
 pub const EVENT_AUTHORITY_SEED: &[u8] = b"__event_authority";
 

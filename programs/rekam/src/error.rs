@@ -120,6 +120,48 @@ pub enum RekamError {
     /// 6037
     #[msg("Arithmetic overflow")]
     ArithmeticOverflow,
+    /// 6038
+    #[msg("Ethics approvals name no patient; every other attestation names one")]
+    SubjectMismatch,
+    /// 6039
+    #[msg("Attestation is not an ethics approval")]
+    NotEthicsApproval,
+    /// 6040
+    #[msg("Ethics approval was not issued by an ethics-board issuer")]
+    NotEthicsBoard,
+    /// 6041
+    #[msg("Ethics approval does not cover these study terms")]
+    ApprovalMismatch,
+    /// 6042
+    #[msg("Study terms are invalid: price, size, criteria, deadline or data-use period")]
+    InvalidStudyTerms,
+    /// 6043
+    #[msg("Study is closed")]
+    StudyClosed,
+    /// 6044
+    #[msg("Study deadline has passed")]
+    StudyDeadlinePassed,
+    /// 6045
+    #[msg("Study has all the contributions it asked for")]
+    StudyFull,
+    /// 6046
+    #[msg("Study escrow holds less than one contribution's price; the researcher must top it up")]
+    EscrowShort,
+    /// 6047
+    #[msg("Escrow account is not this study's escrow")]
+    EscrowMismatch,
+    /// 6048
+    #[msg("Attestation does not meet the study's acceptance criteria")]
+    CriteriaNotMet,
+    /// 6049
+    #[msg("Signer is not the study's researcher")]
+    NotResearcher,
+    /// 6050
+    #[msg("Only the researcher may close a study before its deadline")]
+    StudyNotEnded,
+    /// 6051
+    #[msg("Mint is not the study's payment mint")]
+    MintMismatch,
 }
 
 impl RekamError {
@@ -163,6 +205,20 @@ impl RekamError {
         RekamError::PurposeMismatch,
         RekamError::OutOfScope,
         RekamError::ArithmeticOverflow,
+        RekamError::SubjectMismatch,
+        RekamError::NotEthicsApproval,
+        RekamError::NotEthicsBoard,
+        RekamError::ApprovalMismatch,
+        RekamError::InvalidStudyTerms,
+        RekamError::StudyClosed,
+        RekamError::StudyDeadlinePassed,
+        RekamError::StudyFull,
+        RekamError::EscrowShort,
+        RekamError::EscrowMismatch,
+        RekamError::CriteriaNotMet,
+        RekamError::NotResearcher,
+        RekamError::StudyNotEnded,
+        RekamError::MintMismatch,
     ];
 
     /// The numeric code a transaction error carries (`Custom(code)`).

@@ -113,6 +113,46 @@ pub struct AccessRecorded {
     pub purpose: Purpose,
     pub at: i64,
 }
+#[event]
+pub struct StudyOpened {
+    pub study: Pubkey,
+    pub researcher: Pubkey,
+    pub ethics_approval: Pubkey,
+    pub mint: Pubkey,
+    pub budget: u64,
+    pub price: u64,
+    pub max_contributions: u32,
+    pub deadline: i64,
+}
+
+#[event]
+pub struct StudyFunded {
+    pub study: Pubkey,
+    pub amount: u64,
+    pub deposited: u64,
+}
+
+/// A study paid for a contribution. It names the study, the attestation and the
+/// pseudonymous patient profile, never what the record says.
+#[event]
+pub struct ContributionPaid {
+    pub study: Pubkey,
+    pub contribution: Pubkey,
+    pub attestation: Pubkey,
+    pub consent: Pubkey,
+    pub payout: u64,
+    pub fee: u64,
+}
+
+#[event]
+pub struct StudyFinished {
+    pub study: Pubkey,
+    pub closed_by: Pubkey,
+    pub contributions: u32,
+    pub refunded: u64,
+    pub at: i64,
+}
+
 /// Emits `event` as a self-CPI signed by the event-authority PDA: the same wire format as
 /// Anchor's `emit_cpi!`, callable from handlers written as methods on their accounts struct.
 pub fn emit<'info, E: anchor_lang::Event>(

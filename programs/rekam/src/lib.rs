@@ -124,6 +124,30 @@ pub mod rekam {
         ctx.accounts.revoke()
     }
 
+    /// A researcher opens an ethics-approved study and escrows its budget.
+    pub fn study_open(ctx: Context<StudyOpen>, args: StudyOpenArgs) -> Result<()> {
+        ctx.accounts.handle(args, &ctx.bumps)
+    }
+
+    /// Adds tokens to an open study's escrow.
+    pub fn study_top_up(ctx: Context<StudyTopUp>, amount: u64) -> Result<()> {
+        ctx.accounts.handle(amount)
+    }
+
+    /// A patient contributes an attestation to a study, grants the research consent and
+    /// is paid from escrow.
+    pub fn study_contribute(
+        ctx: Context<StudyContribute>,
+        args: StudyContributeArgs,
+    ) -> Result<()> {
+        ctx.accounts.handle(args, &ctx.bumps)
+    }
+
+    /// Closes a study and refunds what is left in escrow to the researcher.
+    pub fn study_close(ctx: Context<StudyClose>) -> Result<()> {
+        ctx.accounts.handle()
+    }
+
     /// The grantee records a read before decrypting.
     pub fn access_record(ctx: Context<AccessRecord>, purpose: Purpose) -> Result<()> {
         ctx.accounts.handle(purpose, ctx.bumps.receipt)

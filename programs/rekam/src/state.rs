@@ -6,12 +6,16 @@ pub mod access_receipt;
 pub mod attestation;
 pub mod config;
 pub mod consent;
+pub mod contribution;
 pub mod issuer;
 pub mod patient;
+pub mod study;
 
 pub use access_receipt::*;
 pub use attestation::*;
 pub use config::*;
 pub use consent::*;
+pub use contribution::*;
 pub use issuer::*;
 pub use patient::*;
+pub use study::*;

@@ -14,3 +14,5 @@ mod governance;
 mod host;
 mod properties;
 mod sizes;
+mod studies;
+mod study_properties;

@@ -2,7 +2,7 @@
 
 use anchor_lang::prelude::Rent;
 use anchor_lang::solana_program::sysvar::SysvarId;
-use rekam::{AccessReceipt, Attestation, Config, Consent, Issuer, Patient};
+use rekam::{AccessReceipt, Attestation, Config, Consent, Contribution, Issuer, Patient, Study};
 use rekam_tests::*;
 
 #[test]
@@ -24,6 +24,8 @@ fn account_sizes_and_rent() {
         ("Attestation", Attestation::SIZE),
         ("Consent", Consent::SIZE),
         ("AccessReceipt", AccessReceipt::SIZE),
+        ("Study", Study::SIZE),
+        ("Contribution", Contribution::SIZE),
     ];
     println!("{:<14} {:>6} {:>14}", "account", "bytes", "rent (lamports)");
     for (name, size) in rows {

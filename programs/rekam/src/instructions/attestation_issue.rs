@@ -5,7 +5,8 @@
 //! - `authority` signs and is `issuer.authority` (`NotIssuerAuthority`).
 //! - `issuer` is an Issuer at its canonical PDA, active (`IssuerSuspended`), holding a
 //!   role allowed for the kind (`RoleNotAllowedForKind`).
-//! - `patient` is a registered Patient profile (owner + discriminator).
+//! - `patient` is a registered Patient profile (owner + discriminator), present exactly
+//!   when the kind is about a patient: an ethics approval has none (`SubjectMismatch`).
 //! - `attestation` is the canonical `["attestation", issuer, evidence_commitment]` PDA and
 //!   new: the same record cannot be attested twice by one issuer.
 //! - The treatment day is not in the future; an expiry day is after today.
@@ -47,7 +48,8 @@ pub struct AttestationIssue<'info> {
     )]
     pub issuer: Account<'info, Issuer>,
 
-    pub patient: Account<'info, Patient>,
+    /// The patient the record is about; absent (the program id) for an ethics approval.
+    pub patient: Option<Account<'info, Patient>>,
 
     #[account(
         init,
@@ -68,6 +70,11 @@ impl AttestationIssue<'_> {
             self.issuer.may_issue(args.kind),
             RekamError::RoleNotAllowedForKind
         );
+        require!(
+            args.kind.has_patient() == self.patient.is_some(),
+            RekamError::SubjectMismatch
+        );
+        let patient = self.patient.as_ref().map(|p| p.key()).unwrap_or_default();
         let now = Clock::get()?.unix_timestamp;
         let today = now
             .checked_div(SECONDS_PER_DAY)
@@ -90,7 +97,7 @@ impl AttestationIssue<'_> {
             bump,
             kind: args.kind,
             issuer: self.issuer.key(),
-            patient: self.patient.key(),
+            patient,
             diagnosis_commitment: args.diagnosis_commitment,
             claims_root: args.claims_root,
             treatment_day: args.treatment_day,
@@ -103,7 +110,7 @@ impl AttestationIssue<'_> {
             &AttestationIssued {
                 attestation: self.attestation.key(),
                 issuer: self.issuer.key(),
-                patient: self.patient.key(),
+                patient,
                 kind: args.kind,
             },
         )

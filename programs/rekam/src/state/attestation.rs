@@ -25,9 +25,13 @@ pub enum AttestationKind {
     Vaccination,
     Imaging,
     Other,
+    /// An ethics board approves a study: the evidence commitment is the study's terms
+    /// hash and there is no patient (`patient` is the zero key).
+    EthicsApproval,
 }
 
 impl AttestationKind {
+    /// Every kind of patient record (what consents and study criteria may name).
     pub const ALL: [AttestationKind; 6] = [
         AttestationKind::Diagnosis,
         AttestationKind::LabResult,
@@ -51,11 +55,17 @@ impl AttestationKind {
             AttestationKind::Vaccination => roles::CLINIC | roles::PHARMACY,
             AttestationKind::Imaging => roles::CLINIC | roles::LAB,
             AttestationKind::Other => roles::ALL,
+            AttestationKind::EthicsApproval => roles::ETHICS_BOARD,
         }
+    }
+
+    /// Whether attestations of this kind are about a patient.
+    pub fn has_patient(self) -> bool {
+        self != AttestationKind::EthicsApproval
     }
 }
 
-/// Every defined kind bit; a consent's mask may use no others.
+/// Every patient-record kind bit; consent scopes and study criteria may use no others.
 pub const ALL_KIND_BITS: u8 = (1 << AttestationKind::ALL.len()) - 1;
 
 #[account(discriminator = [4])]
@@ -66,7 +76,7 @@ pub struct Attestation {
     pub kind: AttestationKind,
     /// The issuer PDA.
     pub issuer: Pubkey,
-    /// The patient profile PDA (a pseudonym).
+    /// The patient profile PDA (a pseudonym); the zero key for an ethics approval.
     pub patient: Pubkey,
     /// Salted commitment to the diagnosis code; the salt travels in the encrypted record.
     pub diagnosis_commitment: [u8; 32],

@@ -1,0 +1,275 @@
+//! `study_contribute`: a patient contributes one of their attestations to a study and is
+//! paid from escrow. In the same instruction they grant the researcher a research consent
+//! scoped to that attestation, whose key grant locates the de-identified copy (encrypted
+//! to the researcher's key).
+//!
+//! Checks:
+//! - `authority` signs and is `patient.authority` (`NotPatientAuthority`).
+//! - `study` is at its canonical PDA, open (`StudyClosed`), before its deadline
+//!   (`StudyDeadlinePassed`), not full (`StudyFull`); `escrow` is the study's
+//!   (`EscrowMismatch`) and holds at least the price (`EscrowShort`); `mint` is the
+//!   study's (`MintMismatch`) and owned by `token_program`.
+//! - `attestation` is about this patient (`PatientMismatch`), by `issuer`
+//!   (`IssuerMismatch`), active (`AttestationRevoked`, `AttestationExpired`,
+//!   `IssuerSuspended`) and meets the criteria (`CriteriaNotMet`).
+//! - `contribution` is the canonical `["contribution", study, attestation]` PDA and new:
+//!   the same attestation is never paid twice for a study.
+//! - `consent` is the canonical `["consent", patient, consents_created]` PDA, new.
+//! - `config.treasury` receives the fee; `patient_token` is the patient wallet's
+//!   associated token account (`AccountNotAssociatedTokenAccount`), created when missing.
+//! - Fee and counters use checked math (`ArithmeticOverflow`).
+
+use anchor_lang::prelude::*;
+use anchor_spl::associated_token::{
+    self, get_associated_token_address_with_program_id, AssociatedToken,
+};
+use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+
+use crate::constants::{
+    ACCOUNT_VERSION, BPS_DENOMINATOR, CONFIG_SEED, CONSENT_SEED, CONTRIBUTION_SEED, PATIENT_SEED,
+    STUDY_SEED,
+};
+use crate::error::RekamError;
+use crate::events::{self, ConsentGranted, ContributionPaid};
+use crate::instructions::check_active;
+use crate::state::{
+    Attestation, Config, Consent, ConsentScope, Contribution, Issuer, KeyGrant, Patient, Purpose,
+    Study,
+};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct StudyContributeArgs {
+    /// Where the de-identified copy (encrypted to the researcher) is stored, and its hash.
+    pub copy: KeyGrant,
+}
+
+#[event_cpi]
+#[derive(Accounts)]
+pub struct StudyContribute<'info> {
+    #[account(mut)]
+    pub authority: Signer<'info>,
+
+    #[account(
+        mut,
+        seeds = [PATIENT_SEED, patient.pseudonym.as_ref()],
+        bump = patient.bump,
+        has_one = authority @ RekamError::NotPatientAuthority,
+    )]
+    pub patient: Box<Account<'info, Patient>>,
+
+    #[account(seeds = [CONFIG_SEED], bump = config.bump, has_one = treasury)]
+    pub config: Box<Account<'info, Config>>,
+
+    #[account(
+        mut,
+        seeds = [STUDY_SEED, study.researcher.as_ref(), &study.id.to_le_bytes()],
+        bump = study.bump,
+    )]
+    pub study: Box<Account<'info, Study>>,
+
+    /// CHECK: pinned to `study.escrow`; read after the study's status (see `escrow_balance`).
+    #[account(mut, address = study.escrow @ RekamError::EscrowMismatch)]
+    pub escrow: UncheckedAccount<'info>,
+
+    #[account(address = study.mint @ RekamError::MintMismatch, mint::token_program = token_program)]
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+
+    #[account(
+        constraint = attestation.patient == patient.key() @ RekamError::PatientMismatch,
+        has_one = issuer @ RekamError::IssuerMismatch,
+    )]
+    pub attestation: Box<Account<'info, Attestation>>,
+
+    pub issuer: Box<Account<'info, Issuer>>,
+
+    #[account(
+        init,
+        payer = authority,
+        space = Contribution::SIZE,
+        seeds = [CONTRIBUTION_SEED, study.key().as_ref(), attestation.key().as_ref()],
+        bump,
+    )]
+    pub contribution: Box<Account<'info, Contribution>>,
+
+    #[account(
+        init,
+        payer = authority,
+        space = Consent::SIZE,
+        seeds = [CONSENT_SEED, patient.key().as_ref(), &patient.consents_created.to_le_bytes()],
+        bump,
+    )]
+    pub consent: Box<Account<'info, Consent>>,
+
+    /// CHECK: the patient wallet's associated token account for the study mint (address
+    /// pinned here); created or validated by the Associated Token program in the handler,
+    /// after every other check, so no CPI runs on behalf of an invalid contribution.
+    #[account(
+        mut,
+        address = get_associated_token_address_with_program_id(
+            &authority.key(),
+            &mint.key(),
+            &token_program.key(),
+        ) @ anchor_lang::error::ErrorCode::AccountNotAssociatedTokenAccount,
+    )]
+    pub patient_token: UncheckedAccount<'info>,
+
+    #[account(mut)]
+    pub treasury: Box<InterfaceAccount<'info, TokenAccount>>,
+
+    pub token_program: Interface<'info, TokenInterface>,
+    pub associated_token_program: Program<'info, AssociatedToken>,
+    pub system_program: Program<'info, System>,
+}
+
+impl<'info> StudyContribute<'info> {
+    pub fn handle(
+        &mut self,
+        args: StudyContributeArgs,
+        bumps: &StudyContributeBumps,
+    ) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let study = &self.study;
+        require!(!study.is_closed(), RekamError::StudyClosed);
+        require!(now < study.terms.deadline, RekamError::StudyDeadlinePassed);
+        require!(
+            study.contributions < study.terms.max_contributions,
+            RekamError::StudyFull
+        );
+        let price = study.terms.price;
+        let balance = crate::state::escrow_balance(&self.escrow, &self.token_program.key())?;
+        require!(balance >= price, RekamError::EscrowShort);
+        check_active(&self.attestation, &self.issuer, now)?;
+        require!(
+            study
+                .terms
+                .criteria
+                .accepts(&self.attestation, &self.issuer),
+            RekamError::CriteriaNotMet
+        );
+        args.copy.validate()?;
+
+        let fee = u64::try_from(
+            u128::from(price)
+                .checked_mul(u128::from(self.config.protocol_fee_bps))
+                .and_then(|x| x.checked_div(u128::from(BPS_DENOMINATOR)))
+                .ok_or(RekamError::ArithmeticOverflow)?,
+        )
+        .map_err(|_| RekamError::ArithmeticOverflow)?;
+        let payout = price
+            .checked_sub(fee)
+            .ok_or(RekamError::ArithmeticOverflow)?;
+
+        // Create the payout account if missing; an existing one is validated (owner,
+        // mint) by the Associated Token program.
+        associated_token::create_idempotent(CpiContext::new(
+            self.associated_token_program.key(),
+            associated_token::Create {
+                payer: self.authority.to_account_info(),
+                associated_token: self.patient_token.to_account_info(),
+                authority: self.authority.to_account_info(),
+                mint: self.mint.to_account_info(),
+                system_program: self.system_program.to_account_info(),
+                token_program: self.token_program.to_account_info(),
+            },
+        ))?;
+
+        let researcher = study.researcher;
+        let id = study.id.to_le_bytes();
+        let signer_seeds: &[&[&[u8]]] = &[&[STUDY_SEED, researcher.as_ref(), &id, &[study.bump]]];
+        self.pay(self.patient_token.to_account_info(), payout, signer_seeds)?;
+        self.pay(self.treasury.to_account_info(), fee, signer_seeds)?;
+
+        let study = &mut self.study;
+        study.contributions = study
+            .contributions
+            .checked_add(1)
+            .ok_or(RekamError::ArithmeticOverflow)?;
+        study.paid = study
+            .paid
+            .checked_add(payout)
+            .ok_or(RekamError::ArithmeticOverflow)?;
+        study.fees = study
+            .fees
+            .checked_add(fee)
+            .ok_or(RekamError::ArithmeticOverflow)?;
+
+        let index = self.patient.consents_created;
+        self.patient.consents_created =
+            index.checked_add(1).ok_or(RekamError::ArithmeticOverflow)?;
+        let expires_at = self.study.terms.data_use_until;
+        self.consent.set_inner(Consent {
+            version: ACCOUNT_VERSION,
+            bump: bumps.consent,
+            patient: self.patient.key(),
+            grantee: researcher,
+            index,
+            purpose: Purpose::Research,
+            scope: ConsentScope {
+                kinds: 0,
+                attestations: vec![self.attestation.key()],
+            },
+            starts_at: now,
+            expires_at,
+            revoked_at: 0,
+            key_grant: args.copy,
+            created_at: now,
+            updated_at: now,
+            access_count: 0,
+            last_access_at: 0,
+        });
+        self.contribution.set_inner(Contribution {
+            version: ACCOUNT_VERSION,
+            bump: bumps.contribution,
+            study: self.study.key(),
+            attestation: self.attestation.key(),
+            patient: self.patient.key(),
+            consent: self.consent.key(),
+            payout,
+            fee,
+            contributed_at: now,
+        });
+        events::emit(
+            &self.event_authority,
+            &ConsentGranted {
+                consent: self.consent.key(),
+                patient: self.patient.key(),
+                grantee: researcher,
+                purpose: Purpose::Research,
+                starts_at: now,
+                expires_at,
+            },
+        )?;
+        events::emit(
+            &self.event_authority,
+            &ContributionPaid {
+                study: self.study.key(),
+                contribution: self.contribution.key(),
+                attestation: self.attestation.key(),
+                consent: self.consent.key(),
+                payout,
+                fee,
+            },
+        )
+    }
+
+    /// `transfer_checked` of `amount` from escrow to `to`, signed by the study PDA.
+    fn pay(&self, to: AccountInfo<'info>, amount: u64, signer_seeds: &[&[&[u8]]]) -> Result<()> {
+        if amount == 0 {
+            return Ok(());
+        }
+        token_interface::transfer_checked(
+            CpiContext::new_with_signer(
+                self.token_program.key(),
+                TransferChecked {
+                    from: self.escrow.to_account_info(),
+                    mint: self.mint.to_account_info(),
+                    to,
+                    authority: self.study.to_account_info(),
+                },
+                signer_seeds,
+            ),
+            amount,
+            self.mint.decimals,
+        )
+    }
+}

@@ -1,0 +1,165 @@
+//! `study_open`: a researcher opens a study, approved by an ethics board, and escrows its
+//! opening budget.
+//!
+//! Checks:
+//! - `researcher` signs and pays; the budget moves from `source` with the researcher's
+//!   authority (the token program enforces it).
+//! - The terms are valid (`InvalidStudyTerms`): price and size non-zero, criteria name
+//!   defined record kinds and roles with an ordered window, the deadline is in the future
+//!   and the data-use period outlasts it, the researcher's key is set.
+//! - `mint` is the deployment's fee mint (`TreasuryMintMismatch`), so every fee has a
+//!   treasury to go to; `token_program` owns the mint (SPL Token or Token-2022).
+//! - `ethics_approval` is an `EthicsApproval` attestation (`NotEthicsApproval`) by
+//!   `approval_issuer` (`IssuerMismatch`), an ethics-board issuer (`NotEthicsBoard`), at
+//!   the address derived from these exact terms (`ApprovalMismatch`), and active now
+//!   (`AttestationRevoked`, `AttestationExpired`, `IssuerSuspended`).
+//! - `study` is the canonical `["study", researcher, id]` PDA and `escrow` the canonical
+//!   `["escrow", study]` token account, both new (`init`: no re-initialization).
+//! - The budget is non-zero (`ZeroAmount`).
+
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+
+use crate::constants::{ACCOUNT_VERSION, ATTESTATION_SEED, CONFIG_SEED, ESCROW_SEED, STUDY_SEED};
+use crate::error::RekamError;
+use crate::events::{self, StudyOpened};
+use crate::instructions::check_active;
+use crate::state::{roles, Attestation, AttestationKind, Config, Issuer, Study, StudyTerms};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
+pub struct StudyOpenArgs {
+    /// Seed id, unique per researcher.
+    pub id: u64,
+    pub terms: StudyTerms,
+    /// Tokens moved into escrow now.
+    pub budget: u64,
+}
+
+#[event_cpi]
+#[derive(Accounts)]
+#[instruction(args: StudyOpenArgs)]
+pub struct StudyOpen<'info> {
+    #[account(mut)]
+    pub researcher: Signer<'info>,
+
+    #[account(
+        seeds = [CONFIG_SEED],
+        bump = config.bump,
+        constraint = config.treasury_mint == mint.key() @ RekamError::TreasuryMintMismatch,
+    )]
+    pub config: Box<Account<'info, Config>>,
+
+    #[account(has_one = issuer @ RekamError::IssuerMismatch)]
+    pub ethics_approval: Box<Account<'info, Attestation>>,
+
+    pub issuer: Box<Account<'info, Issuer>>,
+
+    #[account(
+        init,
+        payer = researcher,
+        space = Study::SIZE,
+        seeds = [STUDY_SEED, researcher.key().as_ref(), &args.id.to_le_bytes()],
+        bump,
+    )]
+    pub study: Box<Account<'info, Study>>,
+
+    #[account(mint::token_program = token_program)]
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+
+    #[account(
+        init,
+        payer = researcher,
+        seeds = [ESCROW_SEED, study.key().as_ref()],
+        bump,
+        token::mint = mint,
+        token::authority = study,
+        token::token_program = token_program,
+    )]
+    pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
+
+    #[account(mut, token::mint = mint, token::token_program = token_program)]
+    pub source: Box<InterfaceAccount<'info, TokenAccount>>,
+
+    pub token_program: Interface<'info, TokenInterface>,
+    pub system_program: Program<'info, System>,
+}
+
+impl StudyOpen<'_> {
+    pub fn handle(&mut self, args: StudyOpenArgs, bumps: &StudyOpenBumps) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        require!(args.terms.is_valid(now), RekamError::InvalidStudyTerms);
+        require!(args.budget > 0, RekamError::ZeroAmount);
+
+        let approval = &self.ethics_approval;
+        require!(
+            approval.kind == AttestationKind::EthicsApproval,
+            RekamError::NotEthicsApproval
+        );
+        require!(
+            self.issuer.roles & roles::ETHICS_BOARD != 0,
+            RekamError::NotEthicsBoard
+        );
+        let researcher = self.researcher.key();
+        let mint = self.mint.key();
+        let terms_hash = args.terms.hash(&crate::ID, &researcher, args.id, &mint);
+        let expected = Pubkey::create_program_address(
+            &[
+                ATTESTATION_SEED,
+                approval.issuer.as_ref(),
+                &terms_hash,
+                &[approval.bump],
+            ],
+            &crate::ID,
+        )
+        .map_err(|_| RekamError::ApprovalMismatch)?;
+        require_keys_eq!(expected, approval.key(), RekamError::ApprovalMismatch);
+        check_active(approval, &self.issuer, now)?;
+
+        token_interface::transfer_checked(
+            CpiContext::new(
+                self.token_program.key(),
+                TransferChecked {
+                    from: self.source.to_account_info(),
+                    mint: self.mint.to_account_info(),
+                    to: self.escrow.to_account_info(),
+                    authority: self.researcher.to_account_info(),
+                },
+            ),
+            args.budget,
+            self.mint.decimals,
+        )?;
+
+        self.study.set_inner(Study {
+            version: ACCOUNT_VERSION,
+            bump: bumps.study,
+            escrow_bump: bumps.escrow,
+            researcher,
+            id: args.id,
+            mint,
+            escrow: self.escrow.key(),
+            ethics_approval: approval.key(),
+            terms_hash,
+            terms: args.terms,
+            contributions: 0,
+            opened_at: now,
+            closed_at: 0,
+            deposited: args.budget,
+            paid: 0,
+            fees: 0,
+            refunded: 0,
+        });
+        events::emit(
+            &self.event_authority,
+            &StudyOpened {
+                study: self.study.key(),
+                researcher,
+                ethics_approval: approval.key(),
+                mint,
+                budget: args.budget,
+                price: args.terms.price,
+                max_contributions: args.terms.max_contributions,
+                deadline: args.terms.deadline,
+            },
+        )
+    }
+}
