@@ -12,4 +12,5 @@ pub mod issuer;
 pub mod localnet;
 pub mod patient;
 pub mod records;
+pub mod study;
 pub mod verify;

@@ -61,6 +61,9 @@ enum Command {
     Access(commands::access::Args),
     /// Patient: who read what, when and why.
     Audit(commands::audit::Args),
+    /// Research studies paid in SPL tokens: propose, approve, open, contribute, fetch, close.
+    #[command(subcommand)]
+    Study(commands::study::Command),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -80,6 +83,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Consent(cmd) => commands::consent::run(&settings, cmd),
         Command::Access(args) => commands::access::run(&settings, args),
         Command::Audit(args) => commands::audit::run(&settings, args),
+        Command::Study(cmd) => commands::study::run(&settings, cmd),
     }
 }
 

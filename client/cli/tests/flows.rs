@@ -617,3 +617,330 @@ fn walk(dir: &Path) -> usize {
         })
         .unwrap_or(0)
 }
+
+/// The researcher's token balance, 0 when the account does not exist.
+fn token_balance(rpc: &RpcClient, account: &Pubkey) -> u64 {
+    rpc.get_token_account_balance(account)
+        .map(|b| b.amount.parse().unwrap())
+        .unwrap_or(0)
+}
+
+/// The research marketplace through the binary: propose, ethics approval, open, three
+/// patients contribute (one after a top-up), refused contributions leave no stored copy,
+/// the researcher decrypts and verifies every copy, close and refund. Prints the token
+/// flows and asserts every balance on-chain.
+fn study_scenario(mut store: Vec<(String, String)>, store_dir: Option<&Path>) {
+    use anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent;
+    use anchor_spl::token_2022::spl_token_2022::instruction as token_ix;
+    use rekam_client::pda;
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yml");
+    std::fs::write(&config, "---\n").unwrap();
+    store.push(("REKAM_SOLANA_CONFIG".into(), config.display().to_string()));
+    let validator = Validator::start(&dir.path().join("ledger"));
+    let url = validator.url.clone();
+    let rpc = RpcClient::new_with_commitment(url.clone(), CommitmentConfig::confirmed());
+    let pid = rekam::ID;
+
+    let (gov_kp, gov) = actor(dir.path(), "governance", &rpc, &url, &store);
+    let (clinic_kp, clinic) = actor(dir.path(), "clinic", &rpc, &url, &store);
+    let (board_kp, board) = actor(dir.path(), "board", &rpc, &url, &store);
+    let (researcher_kp, researcher) = actor(dir.path(), "researcher", &rpc, &url, &store);
+    let patients: Vec<(Keypair, Cli)> = (0..3)
+        .map(|i| actor(dir.path(), &format!("patient{i}"), &rpc, &url, &store))
+        .collect();
+
+    // Deployment paying in a 6-decimal SPL mint, 2.5% protocol fee.
+    let (mint, _) = create_mint_and_account(&rpc, &gov_kp);
+    gov.ok(&[
+        "init",
+        "--treasury-mint",
+        &mint.to_string(),
+        "--fee-bps",
+        "250",
+    ]);
+    for (kp, cli, registry, roles) in [
+        (&clinic_kp, &clinic, "CLINIC-1", "clinic,lab"),
+        (&board_kp, &board, "IRB-1", "ethics-board"),
+    ] {
+        let key = s(&cli.ok(&["identity"]), "encryption_key");
+        gov.ok(&[
+            "issuer",
+            "accredit",
+            "--registry-id",
+            registry,
+            "--authority",
+            &kp.pubkey().to_string(),
+            "--encryption-key",
+            &key,
+            "--roles",
+            roles,
+        ]);
+    }
+    // The researcher's budget: 10 tokens in their associated token account.
+    let token = anchor_spl::token::ID;
+    let researcher_ata = pda::associated_token(&researcher_kp.pubkey(), &mint, &token);
+    const FUNDS: u64 = 10_000_000;
+    send(
+        &rpc,
+        &[
+            create_associated_token_account_idempotent(
+                &gov_kp.pubkey(),
+                &researcher_kp.pubkey(),
+                &mint,
+                &token,
+            ),
+            token_ix::mint_to(&token, &mint, &researcher_ata, &gov_kp.pubkey(), &[], FUNDS)
+                .unwrap(),
+        ],
+        &gov_kp,
+        &[],
+    )
+    .expect("fund researcher");
+
+    // Three patients, each with a record the study wants; the first also has a
+    // vaccination, which it does not.
+    let mut records = Vec::new();
+    for (i, (_, p)) in patients.iter().enumerate() {
+        let profile = s(&p.ok(&["patient", "register"]), "patient");
+        let file = [
+            "diagnosis-diabetes.json",
+            "lab-hba1c.json",
+            "emergency-summary.json",
+        ][i];
+        let attested = clinic.ok(&[
+            "attest",
+            fixtures().join(file).to_str().unwrap(),
+            "--patient",
+            &profile,
+        ]);
+        records.push(s(&attested["attested"][0], "attestation"));
+    }
+    let p0_profile = s(&patients[0].1.ok(&["patient", "show"]), "patient");
+    let vaccination = s(
+        &clinic.ok(&[
+            "attest",
+            fixtures()
+                .join("vaccination-influenza.json")
+                .to_str()
+                .unwrap(),
+            "--patient",
+            &p0_profile,
+        ])["attested"][0],
+        "attestation",
+    );
+
+    // Terms, ethics review, open.
+    let protocol = dir.path().join("protocol.txt");
+    std::fs::write(
+        &protocol,
+        "HbA1c and type 2 diabetes outcomes, 2024-2026. IRB #77.",
+    )
+    .unwrap();
+    let terms = dir.path().join("terms.json");
+    let proposed = researcher.ok(&[
+        "study",
+        "propose",
+        "--id",
+        "7",
+        "--price",
+        "1000000",
+        "--max",
+        "3",
+        "--kinds",
+        "diagnosis,lab-result",
+        "--deadline-days",
+        "30",
+        "--protocol",
+        protocol.to_str().unwrap(),
+        "--out",
+        terms.to_str().unwrap(),
+    ]);
+    let study = s(&proposed, "study");
+    assert_eq!(
+        study,
+        pda::study(&pid, &researcher_kp.pubkey(), 7).to_string()
+    );
+    let terms_arg = terms.to_str().unwrap();
+    let err = researcher.fails(&["study", "open", terms_arg, "--budget", "2600000"]);
+    assert!(err.contains("no ethics board has approved"), "{err}");
+    let err = clinic.fails(&["study", "approve", terms_arg]);
+    assert!(err.contains("is not an ethics board"), "{err}");
+    // A terms file edited after proposal is refused before anything is signed.
+    let tampered = dir.path().join("tampered.json");
+    let mut t: Value = serde_json::from_slice(&std::fs::read(&terms).unwrap()).unwrap();
+    t["price"] = 2_000_000.into();
+    std::fs::write(&tampered, serde_json::to_vec(&t).unwrap()).unwrap();
+    let err = board.fails(&["study", "approve", tampered.to_str().unwrap()]);
+    assert!(err.contains("do not match their recorded hash"), "{err}");
+    let approved = board.ok(&["study", "approve", terms_arg]);
+    assert_eq!(s(&approved, "study"), study);
+
+    let opened = researcher.ok(&["study", "open", terms_arg, "--budget", "2600000"]);
+    assert_eq!(s(&opened, "status"), "open");
+    assert_eq!(opened["escrow_balance"], 2_600_000);
+    assert_eq!(token_balance(&rpc, &researcher_ata), FUNDS - 2_600_000);
+
+    let objects = || store_dir.map(|d| walk(&d.join("objects")));
+    let contribute =
+        |i: usize, record: &str| patients[i].1.run(&["study", "contribute", &study, record]);
+
+    // Patient 0: the diagnosis is paid, price minus 2.5%.
+    let paid = patients[0]
+        .1
+        .ok(&["study", "contribute", &study, &records[0]]);
+    assert_eq!(
+        (paid["payout"].as_u64(), paid["fee"].as_u64()),
+        (Some(975_000), Some(25_000))
+    );
+    assert_eq!(paid["balance"], 975_000);
+    // Refused contributions: clear errors, and no copy is left in the store.
+    let before = objects();
+    let out = contribute(0, &vaccination);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("CriteriaNotMet") && out.stderr.contains("stored copy was deleted"),
+        "{}",
+        out.stderr
+    );
+    let out = contribute(0, &records[0]);
+    assert!(
+        out.stderr.contains("already contributed"),
+        "paid once: {}",
+        out.stderr
+    );
+    let out = contribute(0, &records[1]);
+    assert!(
+        out.stderr.contains("is not about your patient profile"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(objects(), before, "refusals leave no stored copy");
+
+    // Patient 1 is paid; patient 2 finds the escrow short until the researcher tops up.
+    patients[1]
+        .1
+        .ok(&["study", "contribute", &study, &records[1]]);
+    let out = contribute(2, &records[2]);
+    assert!(
+        out.stderr.contains("EscrowShort") && out.stderr.contains("top it up"),
+        "{}",
+        out.stderr
+    );
+    researcher.ok(&["study", "top-up", &study, "500000"]);
+    patients[2]
+        .1
+        .ok(&["study", "contribute", &study, &records[2]]);
+
+    // The researcher reads every contribution: receipt first, verified, de-identified.
+    let listed = researcher.ok(&["study", "contributions", &study]);
+    assert_eq!(listed["contributions"].as_array().unwrap().len(), 3);
+    let out_dir = dir.path().join("research");
+    let fetched = researcher.ok(&["study", "fetch", &study, "--out", out_dir.to_str().unwrap()]);
+    let rows = fetched["contributions"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    for row in rows {
+        assert_eq!(row["verified"], true);
+        let text = std::fs::read_to_string(s(row, "out")).unwrap();
+        let bundle: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(rekam_client::research::find_identifying(&bundle), None);
+        assert!(!text.contains("Dummett") && !text.contains("1964-12-01"));
+    }
+    // Only the study's researcher can decrypt: another wallet is told so.
+    let err = patients[0]
+        .1
+        .fails(&["study", "fetch", &study, "--out", out_dir.to_str().unwrap()]);
+    assert!(err.contains("not the study's"), "{err}");
+    // The read shows in the patient's audit trail, with its purpose.
+    let audit = patients[0].1.ok(&["audit"]);
+    let research_read = audit["events"].as_array().unwrap().iter().any(|e| {
+        e["event"] == "read"
+            && e["purpose"] == "HRESCH"
+            && e["who"] == researcher_kp.pubkey().to_string()
+    });
+    assert!(research_read, "{audit}");
+
+    // Close: refund the rest; a second close is refused.
+    let closed = researcher.ok(&["study", "close", &study]);
+    assert_eq!(closed["refunded"], 100_000);
+    assert!(researcher
+        .fails(&["study", "close", &study])
+        .contains("already closed"));
+    let shown = researcher.ok(&["study", "show", &study]);
+    assert_eq!(s(&shown, "status"), "closed");
+
+    // Every balance, on-chain.
+    let treasury = token_balance(&rpc, &pda::treasury(&pid, &mint));
+    let patient_balances: Vec<u64> = patients
+        .iter()
+        .map(|(kp, _)| token_balance(&rpc, &pda::associated_token(&kp.pubkey(), &mint, &token)))
+        .collect();
+    let researcher_now = token_balance(&rpc, &researcher_ata);
+    println!("Token flows of study {study} (base units, 6 decimals):");
+    println!("  researcher funded        {FUNDS:>10}");
+    println!(
+        "  deposited (open+top-up)  {:>10}",
+        shown["deposited"].as_u64().unwrap()
+    );
+    for (i, b) in patient_balances.iter().enumerate() {
+        println!("  paid to patient {i}        {b:>10}");
+    }
+    println!("  protocol fees (treasury) {treasury:>10}");
+    println!(
+        "  refunded on close        {:>10}",
+        shown["refunded"].as_u64().unwrap()
+    );
+    println!("  researcher now holds     {researcher_now:>10}");
+    assert_eq!(patient_balances, vec![975_000; 3]);
+    assert_eq!(treasury, 75_000);
+    assert_eq!(shown["deposited"], 3_100_000);
+    assert_eq!(shown["paid"], 2_925_000);
+    assert_eq!(shown["fees"], 75_000);
+    assert_eq!(shown["refunded"], 100_000);
+    assert_eq!(researcher_now, FUNDS - 3_100_000 + 100_000);
+    assert_eq!(
+        researcher_now + treasury + patient_balances.iter().sum::<u64>(),
+        FUNDS,
+        "tokens conserved"
+    );
+    assert!(
+        rpc.get_account(&pda::escrow(&pid, &study.parse().unwrap()))
+            .is_err(),
+        "escrow closed"
+    );
+    validator.stop();
+}
+
+#[test]
+fn a_study_pays_three_patients_local_store() {
+    let dir = tempfile::tempdir().unwrap();
+    study_scenario(
+        vec![
+            ("REKAM_STORE".into(), "local".into()),
+            ("REKAM_STORE_DIR".into(), dir.path().display().to_string()),
+        ],
+        Some(dir.path()),
+    );
+}
+
+#[test]
+fn a_study_pays_three_patients_s3() {
+    study_scenario(
+        vec![
+            ("REKAM_STORE".into(), "s3".into()),
+            ("REKAM_S3_ENDPOINT".into(), env("REKAM_TEST_S3_ENDPOINT")),
+            ("REKAM_S3_BUCKET".into(), env("REKAM_TEST_S3_BUCKET")),
+            (
+                "REKAM_S3_PREFIX".into(),
+                format!("study-{}/", std::process::id()),
+            ),
+            ("AWS_ACCESS_KEY_ID".into(), env("REKAM_TEST_S3_ACCESS_KEY")),
+            (
+                "AWS_SECRET_ACCESS_KEY".into(),
+                env("REKAM_TEST_S3_SECRET_KEY"),
+            ),
+        ],
+        None,
+    );
+}

@@ -157,4 +157,33 @@ fn demo_runs_the_story_on_an_embedded_validator() {
         deployment["token_program"].as_str(),
         Some(anchor_spl::token::ID.to_string().as_str())
     );
+    // The study paid three patients and the flows add up.
+    let flows: std::collections::HashMap<String, u64> = summary["token_flows"]
+        .as_array()
+        .expect("token flows")
+        .iter()
+        .map(|f| {
+            (
+                f["step"].as_str().unwrap().to_string(),
+                f["result"].as_str().unwrap().parse().unwrap(),
+            )
+        })
+        .collect();
+    for i in 1..=3 {
+        assert_eq!(flows[&format!("paid to patient {i}")], 975_000);
+    }
+    assert_eq!(flows["protocol fees (treasury)"], 75_000);
+    assert_eq!(
+        flows["escrowed"],
+        3 * 975_000 + flows["protocol fees (treasury)"] + flows["refunded to researcher"]
+    );
+    assert_eq!(
+        flows["researcher holds now"],
+        flows["researcher budget"] - flows["escrowed"] + flows["refunded to researcher"]
+    );
+    // The research read is in the first patient's audit trail.
+    let audit = summary["audit"]["events"].as_array().unwrap();
+    assert!(audit
+        .iter()
+        .any(|e| e["event"] == "read" && e["purpose"] == "HRESCH"));
 }

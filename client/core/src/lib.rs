@@ -7,6 +7,7 @@
 //! - [`pda`]: addresses, derived through the program crate's own seeds.
 //! - [`ix`]: typed instruction builders.
 //! - [`errors`]: program error codes decoded into their messages.
+//! - [`research`]: de-identified, verifiable research copies (`docs/research.md`).
 
 pub mod chain;
 pub mod commit;
@@ -16,6 +17,7 @@ pub mod fhir;
 pub mod ix;
 pub mod pda;
 pub mod record;
+pub mod research;
 pub mod storage;
 
 pub use rekam;

@@ -3,8 +3,9 @@
 //!
 //! Classes: missing signer, wrong owner, type cosplay, foreign PDA / wrong seeds,
 //! non-canonical bump, re-initialization, duplicate mutable accounts, arithmetic
-//! overflow, arbitrary CPI. Closed-account revival does not apply yet: no instruction
-//! closes an account (docs/program.md).
+//! overflow, arbitrary CPI. The study instructions (escrow, mint, treasury and token
+//! program substitution, someone else's attestation, closing twice: the only account
+//! ever closed is a study's escrow) are attacked in `studies.rs`.
 
 use anchor_lang::error::ErrorCode as Anchor;
 use anchor_lang::prelude::Pubkey;

@@ -41,7 +41,6 @@ pub enum Command {
         #[arg(long)]
         received: bool,
     },
-    /// Revoke a consent, effective immediately.
     /// Revoke a consent, effective immediately. Then, unless --no-rekey, re-encrypt every
     /// record it covered under a new key, re-issue the other consents' key grants, and
     /// delete the old copies (local and S3; IPFS copies cannot be recalled).

@@ -1,8 +1,8 @@
 //! `rekam demo`: the Rekam story on an embedded local validator and a local store,
 //! narrated: accreditation, a clinic attests three FHIR bundles, the patient grants a
 //! doctor, the doctor reads with an on-chain receipt, the patient revokes and the next
-//! read fails, and the audit trail. Research-study payouts are not implemented yet and
-//! the summary says so.
+//! read fails, a study approved by an ethics board pays three patients for de-identified
+//! copies (the researcher decrypts and verifies them), and the audit trail.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -40,6 +40,18 @@ const BUNDLES: [(&str, &[u8]); 3] = [
     ),
 ];
 
+/// The other two contributors' records.
+const RESEARCH_BUNDLES: [(&str, &[u8]); 2] = [
+    (
+        "lab-hba1c.json",
+        include_bytes!("../../../../tests/fixtures/fhir/lab-hba1c.json"),
+    ),
+    (
+        "emergency-summary.json",
+        include_bytes!("../../../../tests/fixtures/fhir/emergency-summary.json"),
+    ),
+];
+
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Keep the validator's ledger here instead of in memory.
@@ -65,7 +77,7 @@ struct DemoSummary {
     deployment: Initialized,
     attestations: Vec<String>,
     audit: crate::commands::audit::Trail,
-    not_yet: Vec<String>,
+    token_flows: Vec<Step>,
 }
 
 impl Render for DemoSummary {
@@ -75,10 +87,17 @@ impl Render for DemoSummary {
         for step in &self.steps {
             out.push_str(&format!("  {:width$}  {}\n", step.step, step.result));
         }
-        out.push_str(&format!("\n{}\n", self.audit.text()));
-        for line in &self.not_yet {
-            out.push_str(&format!("\nNot in this demo yet: {line}"));
+        out.push_str("\nToken flows of the study (base units of a 6-decimal test token)\n");
+        let width = self
+            .token_flows
+            .iter()
+            .map(|s| s.step.len())
+            .max()
+            .unwrap_or(0);
+        for flow in &self.token_flows {
+            out.push_str(&format!("  {:width$}  {:>10}\n", flow.step, flow.result));
         }
+        out.push_str(&format!("\n{}\n", self.audit.text()));
         out
     }
 }
@@ -337,6 +356,19 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
         result: short(&after_reason),
     });
 
+    let token_flows = research(
+        &chain,
+        &demo_settings,
+        &governance,
+        &mint,
+        &mut clinic_app,
+        &mut patient_app,
+        attestations[0].0,
+        workdir.path(),
+        &mut steps,
+        &say,
+    )?;
+
     let audit = crate::commands::audit::trail(&patient_app, &patient_key)?;
     let summary = DemoSummary {
         validator_url: localnet.url.clone(),
@@ -345,12 +377,218 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
         deployment,
         attestations: attestations.iter().map(|(k, _)| k.to_string()).collect(),
         audit,
-        not_yet: vec![
-            "research studies paid in SPL tokens (the marketplace is not built yet)".into(),
-        ],
+        token_flows,
     };
     output::print(settings.output, &summary)?;
     localnet.shutdown()
+}
+
+/// The research part of the story: an ethics board approves a study, the researcher
+/// escrows its budget, three patients contribute de-identified copies and are paid, the
+/// researcher decrypts and verifies them, then closes and is refunded the rest.
+#[allow(clippy::too_many_arguments)]
+fn research(
+    chain: &ChainClient,
+    settings: &Settings,
+    governance: &Keypair,
+    mint: &Pubkey,
+    clinic_app: &mut App,
+    first_patient: &mut App,
+    first_record: Pubkey,
+    workdir: &std::path::Path,
+    steps: &mut Vec<Step>,
+    say: &dyn Fn(&str),
+) -> anyhow::Result<Vec<Step>> {
+    use crate::commands::study;
+    use anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent;
+
+    let pid = settings.program_id;
+    let token = anchor_spl::token::ID;
+    let [board, researcher, second, third] = [(); 4].map(|_| Keypair::new());
+    say("Research: an ethics board, a researcher and two more patients join...");
+    for wallet in [&board, &researcher, &second, &third] {
+        airdrop(chain, &wallet.pubkey(), 10_000_000_000)?;
+    }
+    let mut board_app = App::with_keypair(settings, board.insecure_clone());
+    let registry_id_hash = rekam_client::storage::digest(b"rekam/v1/registry-id\nDEMO-IRB-0001");
+    let accredit = ix::issuer_accredit(
+        &pid,
+        &governance.pubkey(),
+        &governance.pubkey(),
+        IssuerAccreditArgs {
+            registry_id_hash,
+            issuer_authority: board.pubkey(),
+            encryption_key: board_app.identity()?.public_key(),
+            roles: roles::ETHICS_BOARD,
+        },
+    );
+    chain.send(&[accredit], governance, &[])?;
+    // The researcher's budget: 10 test tokens.
+    let funds = 10_000_000u64;
+    let researcher_ata = pda::associated_token(&researcher.pubkey(), mint, &token);
+    chain.send(
+        &[
+            create_associated_token_account_idempotent(
+                &governance.pubkey(),
+                &researcher.pubkey(),
+                mint,
+                &token,
+            ),
+            token_ix::mint_to(
+                &token,
+                mint,
+                &researcher_ata,
+                &governance.pubkey(),
+                &[],
+                funds,
+            )?,
+        ],
+        governance,
+        &[],
+    )?;
+    let mut others = Vec::new();
+    for (wallet, (name, bundle)) in [&second, &third].into_iter().zip(RESEARCH_BUNDLES) {
+        let mut app = App::with_keypair(settings, wallet.insecure_clone());
+        let mut pseudonym = [0u8; 32];
+        aws_lc_rs::rand::fill(&mut pseudonym).map_err(|_| anyhow::anyhow!("system RNG failed"))?;
+        let register = ix::patient_register(
+            &pid,
+            &wallet.pubkey(),
+            rekam::PatientRegisterArgs {
+                pseudonym,
+                encryption_key: app.identity()?.public_key(),
+            },
+        );
+        chain.send(&[register], wallet, &[])?;
+        let (profile, _) = app.own_patient()?;
+        let file = workdir.join(name);
+        std::fs::write(&file, bundle)?;
+        let attested = crate::commands::attest::attest_file(clinic_app, &file, &profile, None)?;
+        say(&format!(
+            "  another patient's {name}: {} -> {}",
+            attested.kind, attested.attestation
+        ));
+        others.push((app, attested.attestation.parse::<Pubkey>()?));
+    }
+
+    let protocol = workdir.join("protocol.txt");
+    std::fs::write(
+        &protocol,
+        "Protocol: glycaemic control in type 2 diabetes, retrospective, de-identified data.",
+    )?;
+    let terms = workdir.join("study-terms.json");
+    let mut researcher_app = App::with_keypair(settings, researcher.insecure_clone());
+    say("The researcher proposes terms: 1 token per diagnosis or lab result, 3 contributions, 30 days...");
+    let proposed = study::propose(
+        &mut researcher_app,
+        &study::ProposeArgs {
+            id: Some(1),
+            price: 1_000_000,
+            max: 3,
+            kinds: vec!["diagnosis".into(), "lab-result".into()],
+            issuer_roles: vec![],
+            issued_from: None,
+            issued_until: None,
+            deadline_days: 30,
+            data_use_days: 365,
+            protocol,
+            out: terms.clone(),
+        },
+    )?;
+    say("The ethics board approves the terms (an attestation over their hash)...");
+    let approved = study::approve(&mut board_app, &terms, 0)?;
+    say(&format!("  approval {}", approved.approval));
+    say("The researcher opens the study and escrows 3.5 tokens...");
+    let opened = study::open(&mut researcher_app, &terms, 3_500_000, None)?;
+    let study_key: Pubkey = proposed.study.parse()?;
+    steps.push(Step {
+        step: "study opened (ethics-approved)".into(),
+        result: format!("{} escrow {}", opened.study, opened.escrow_balance),
+    });
+
+    say("Three patients contribute: each copy is de-identified, encrypted to the researcher, stored; one transaction pays them and grants the research consent...");
+    let mut paid = Vec::new();
+    let first = study::contribute(first_patient, &study_key, &first_record)?;
+    say(&format!(
+        "  patient 1 paid {} (fee {}), balance {}",
+        first.payout, first.fee, first.balance
+    ));
+    paid.push(first);
+    for (i, (app, record)) in others.iter_mut().enumerate() {
+        let c = study::contribute(app, &study_key, record)?;
+        say(&format!(
+            "  patient {} paid {} (fee {}), balance {}",
+            i + 2,
+            c.payout,
+            c.fee,
+            c.balance
+        ));
+        paid.push(c);
+    }
+    steps.push(Step {
+        step: "study contributions paid".into(),
+        result: format!("{} patients", paid.len()),
+    });
+
+    say("The researcher fetches the contributions: receipt on-chain, decrypt, verify against each attestation...");
+    let fetched = study::fetch(&mut researcher_app, &study_key, &workdir.join("research"))?;
+    let verified = fetched
+        .contributions
+        .iter()
+        .filter(|c| c.verified == Some(true))
+        .count();
+    say(&format!(
+        "  {verified} de-identified bundles verified and written to {}",
+        workdir.join("research").display()
+    ));
+    steps.push(Step {
+        step: "researcher decrypted".into(),
+        result: format!("{verified} verified copies"),
+    });
+
+    say("The researcher closes the study; the rest of the escrow comes back...");
+    let closed = study::close(&mut researcher_app, &study_key)?;
+    steps.push(Step {
+        step: "study closed".into(),
+        result: format!("refunded {}", closed.refunded),
+    });
+    let balance = |account: &Pubkey| -> u64 {
+        chain
+            .rpc
+            .get_token_account_balance(account)
+            .ok()
+            .and_then(|b| b.amount.parse().ok())
+            .unwrap_or(0)
+    };
+    let mut flows = vec![
+        Step {
+            step: "researcher budget".into(),
+            result: funds.to_string(),
+        },
+        Step {
+            step: "escrowed".into(),
+            result: closed.deposited.to_string(),
+        },
+    ];
+    for (i, c) in paid.iter().enumerate() {
+        flows.push(Step {
+            step: format!("paid to patient {}", i + 1),
+            result: balance(&c.token_account.parse()?).to_string(),
+        });
+    }
+    flows.push(Step {
+        step: "protocol fees (treasury)".into(),
+        result: balance(&pda::treasury(&pid, mint)).to_string(),
+    });
+    flows.push(Step {
+        step: "refunded to researcher".into(),
+        result: closed.refunded.to_string(),
+    });
+    flows.push(Step {
+        step: "researcher holds now".into(),
+        result: balance(&researcher_ata).to_string(),
+    });
+    Ok(flows)
 }
 
 /// The program's error name out of a long error chain, for the summary table.

@@ -1,0 +1,954 @@
+//! `rekam study`: research studies paid in SPL tokens (docs/research.md).
+//!
+//! Researcher: `propose` (write the terms for ethics review), `open`, `top-up`,
+//! `contributions`, `fetch`, `close`. Ethics board: `approve`. Patient: `contribute`.
+//! Anyone: `show`, `list`.
+
+use std::path::{Path, PathBuf};
+
+use anchor_lang::prelude::Pubkey;
+use anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent;
+use anyhow::{anyhow, bail, Context};
+use rekam::{Attestation, Config, Consent, Contribution, Study, StudyCriteria, StudyTerms};
+use rekam_client::research::ResearchCopy;
+use rekam_client::storage::{self, Locator};
+use rekam_client::{ix, pda, record};
+use serde::{Deserialize, Serialize};
+use solana_signer::Signer;
+
+use crate::app::{offsets, pubkey_arg, App};
+use crate::commands::consent::parse_kind;
+use crate::commands::issuer::{parse_key, parse_roles};
+use crate::output::{self, Render};
+use crate::progress;
+use crate::settings::Settings;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Researcher: write a study's terms to a file for ethics review.
+    Propose(ProposeArgs),
+    /// Ethics board: approve the terms in a file (issues the approval attestation).
+    Approve {
+        terms: PathBuf,
+        /// Days the approval stays valid (0 = until revoked).
+        #[arg(long, default_value_t = 0)]
+        valid_days: u16,
+    },
+    /// Researcher: open an approved study and move its budget into escrow.
+    Open {
+        terms: PathBuf,
+        /// Tokens (base units) to escrow now.
+        #[arg(long)]
+        budget: u64,
+        /// Token account to pay from (default: your associated token account).
+        #[arg(long, value_parser = pubkey_arg)]
+        source: Option<Pubkey>,
+    },
+    /// Add tokens (base units) to an open study's escrow.
+    TopUp {
+        #[arg(value_parser = pubkey_arg)]
+        study: Pubkey,
+        amount: u64,
+        #[arg(long, value_parser = pubkey_arg)]
+        source: Option<Pubkey>,
+    },
+    /// Show a study: terms, escrow and what it paid.
+    Show {
+        #[arg(value_parser = pubkey_arg)]
+        study: Pubkey,
+    },
+    /// List studies (all, or with --open only those taking contributions).
+    List {
+        #[arg(long)]
+        open: bool,
+    },
+    /// Patient: contribute one of your attestations (de-identified copy) and get paid.
+    Contribute {
+        #[arg(value_parser = pubkey_arg)]
+        study: Pubkey,
+        #[arg(value_parser = pubkey_arg)]
+        attestation: Pubkey,
+    },
+    /// Researcher: list a study's contributions.
+    Contributions {
+        #[arg(value_parser = pubkey_arg)]
+        study: Pubkey,
+    },
+    /// Researcher: fetch, verify and decrypt every contribution (receipt first).
+    Fetch {
+        #[arg(value_parser = pubkey_arg)]
+        study: Pubkey,
+        /// Folder for the de-identified Bundles (one `<attestation>.json` each).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Close a study and refund the rest of the escrow to the researcher.
+    Close {
+        #[arg(value_parser = pubkey_arg)]
+        study: Pubkey,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ProposeArgs {
+    /// Study id, unique per researcher (default: random).
+    #[arg(long)]
+    pub id: Option<u64>,
+    /// Tokens (base units) paid per contribution, before the protocol fee.
+    #[arg(long)]
+    pub price: u64,
+    /// Number of contributions wanted.
+    #[arg(long)]
+    pub max: u32,
+    /// Accepted record kinds: diagnosis, lab-result, prescription, vaccination, imaging, other.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub kinds: Vec<String>,
+    /// Accepted issuer roles (default: any): clinic, lab, pharmacy, device-operator...
+    #[arg(long, value_delimiter = ',')]
+    pub issuer_roles: Vec<String>,
+    /// Only attestations issued on or after this day (YYYY-MM-DD).
+    #[arg(long)]
+    pub issued_from: Option<String>,
+    /// Only attestations issued on or before this day (YYYY-MM-DD).
+    #[arg(long)]
+    pub issued_until: Option<String>,
+    /// Contributions close this many days from now.
+    #[arg(long, default_value_t = 30)]
+    pub deadline_days: u32,
+    /// Contributed data may be used this many days from now (research consents end then).
+    #[arg(long, default_value_t = 365)]
+    pub data_use_days: u32,
+    /// The study protocol document the ethics board reviews (its SHA-256 is in the terms).
+    #[arg(long)]
+    pub protocol: PathBuf,
+    /// Where to write the terms file.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// A terms file: what the ethics board reviews and the researcher opens.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct TermsFile {
+    pub program_id: String,
+    pub researcher: String,
+    pub id: u64,
+    pub mint: String,
+    pub study: String,
+    pub price: u64,
+    pub max_contributions: u32,
+    pub kinds: u8,
+    pub issuer_roles: u8,
+    pub issued_from_day: u16,
+    pub issued_until_day: u16,
+    pub deadline: i64,
+    pub data_use_until: i64,
+    pub encryption_key: String,
+    pub protocol_hash: String,
+    pub terms_hash: String,
+}
+
+impl TermsFile {
+    fn terms(&self) -> anyhow::Result<StudyTerms> {
+        Ok(StudyTerms {
+            price: self.price,
+            max_contributions: self.max_contributions,
+            criteria: StudyCriteria {
+                kinds: self.kinds,
+                issuer_roles: self.issuer_roles,
+                issued_from_day: self.issued_from_day,
+                issued_until_day: self.issued_until_day,
+            },
+            deadline: self.deadline,
+            data_use_until: self.data_use_until,
+            encryption_key: parse_key(&self.encryption_key)?,
+            protocol_hash: parse_key(&self.protocol_hash).context("protocol hash")?,
+        })
+    }
+
+    /// Parses the file and checks its recorded hash against the terms it states.
+    fn load(path: &Path, program_id: &Pubkey) -> anyhow::Result<(Self, StudyTerms, [u8; 32])> {
+        let text = std::fs::read(path)
+            .with_context(|| format!("cannot read terms file {}", path.display()))?;
+        let file: TermsFile = serde_json::from_slice(&text)
+            .with_context(|| format!("{} is not a Rekam study terms file", path.display()))?;
+        if file.program_id != program_id.to_string() {
+            bail!(
+                "the terms are for deployment {}, not {program_id}",
+                file.program_id
+            );
+        }
+        let terms = file.terms()?;
+        let hash = terms.hash(
+            program_id,
+            &file.researcher.parse()?,
+            file.id,
+            &file.mint.parse()?,
+        );
+        if hex::encode(hash) != file.terms_hash {
+            bail!(
+                "{}: the terms do not match their recorded hash (edited after proposal?)",
+                path.display()
+            );
+        }
+        Ok((file, terms, hash))
+    }
+}
+
+#[derive(Serialize)]
+pub struct StudyOut {
+    pub study: String,
+    pub researcher: String,
+    pub status: String,
+    pub mint: String,
+    pub price: u64,
+    pub max_contributions: u32,
+    pub contributions: u32,
+    pub kinds: Vec<String>,
+    pub deadline: i64,
+    pub data_use_until: i64,
+    pub ethics_approval: String,
+    pub escrow: String,
+    pub escrow_balance: u64,
+    pub deposited: u64,
+    pub paid: u64,
+    pub fees: u64,
+    pub refunded: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+impl Render for StudyOut {
+    fn text(&self) -> String {
+        let mut out = format!(
+            "Study {} ({})\n  Researcher:     {}\n  Pays:           {} per contribution, {}/{} contributed\n  Accepts:        {}\n  Deadline:       {}  (data use until {})\n  Ethics approval {}\n  Escrow:         {} holds {} (mint {})\n  Deposited {} = paid {} + fees {} + refunded {} + escrow {}",
+            self.study,
+            self.status,
+            self.researcher,
+            self.price,
+            self.contributions,
+            self.max_contributions,
+            self.kinds.join(", "),
+            self.deadline,
+            self.data_use_until,
+            self.ethics_approval,
+            self.escrow,
+            self.escrow_balance,
+            self.mint,
+            self.deposited,
+            self.paid,
+            self.fees,
+            self.refunded,
+            self.escrow_balance,
+        );
+        if let Some(sig) = &self.signature {
+            out.push_str(&format!("\n  Signature:      {sig}"));
+        }
+        out
+    }
+}
+
+#[derive(Serialize)]
+struct StudyList(Vec<StudyOut>);
+
+impl Render for StudyList {
+    fn text(&self) -> String {
+        if self.0.is_empty() {
+            return "No studies".into();
+        }
+        let mut out = format!(
+            "{:<46} {:<8} {:>10} {:>7}  {}\n",
+            "study", "status", "price", "filled", "accepts"
+        );
+        for s in &self.0 {
+            out.push_str(&format!(
+                "{:<46} {:<8} {:>10} {:>3}/{:<3}  {}\n",
+                s.study,
+                s.status,
+                s.price,
+                s.contributions,
+                s.max_contributions,
+                s.kinds.join(",")
+            ));
+        }
+        out.trim_end().into()
+    }
+}
+
+#[derive(Serialize)]
+pub struct Proposed {
+    pub file: String,
+    pub study: String,
+    pub terms_hash: String,
+}
+
+impl Render for Proposed {
+    fn text(&self) -> String {
+        format!(
+            "Wrote study terms to {}\n  Study address:  {}\n  Terms hash:     {}\nSend the file and the protocol to an ethics board for `rekam study approve`.",
+            self.file, self.study, self.terms_hash
+        )
+    }
+}
+
+#[derive(Serialize)]
+pub struct Approved {
+    pub approval: String,
+    pub study: String,
+    pub terms_hash: String,
+    pub signature: String,
+}
+
+impl Render for Approved {
+    fn text(&self) -> String {
+        format!(
+            "Approved study {}\n  Approval attestation: {}\n  Terms hash:           {}\n  Signature:            {}",
+            self.study, self.approval, self.terms_hash, self.signature
+        )
+    }
+}
+
+#[derive(Serialize)]
+pub struct Contributed {
+    pub study: String,
+    pub attestation: String,
+    pub contribution: String,
+    pub consent: String,
+    pub copy: String,
+    pub payout: u64,
+    pub fee: u64,
+    pub token_account: String,
+    pub balance: u64,
+    pub signature: String,
+}
+
+impl Render for Contributed {
+    fn text(&self) -> String {
+        format!(
+            "Contributed {} to study {}\n  Paid:           {} (fee {}) to {} (balance {})\n  Research consent {} (revocable like any consent)\n  De-identified copy: {}\n  Signature:      {}",
+            self.attestation,
+            self.study,
+            self.payout,
+            self.fee,
+            self.token_account,
+            self.balance,
+            self.consent,
+            self.copy,
+            self.signature
+        )
+    }
+}
+
+#[derive(Serialize)]
+pub struct ContributionRow {
+    pub contribution: String,
+    pub attestation: String,
+    pub patient: String,
+    pub consent: String,
+    pub payout: u64,
+    pub fee: u64,
+    pub contributed_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub treatment_month: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub out: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct Contributions {
+    pub study: String,
+    pub contributions: Vec<ContributionRow>,
+}
+
+impl Render for Contributions {
+    fn text(&self) -> String {
+        let mut out = format!(
+            "Study {}: {} contributions\n",
+            self.study,
+            self.contributions.len()
+        );
+        for c in &self.contributions {
+            out.push_str(&format!(
+                "  {}  paid {:>8}  fee {:>6}",
+                c.attestation, c.payout, c.fee
+            ));
+            if let (Some(kind), Some(month)) = (&c.kind, &c.treatment_month) {
+                out.push_str(&format!("  {kind} {month}"));
+            }
+            if let Some(true) = c.verified {
+                out.push_str("  verified");
+            }
+            if let Some(path) = &c.out {
+                out.push_str(&format!("  -> {path}"));
+            }
+            out.push('\n');
+        }
+        out.trim_end().into()
+    }
+}
+
+#[derive(Serialize)]
+pub struct Closed {
+    pub study: String,
+    pub refunded: u64,
+    pub refund_to: String,
+    pub contributions: u32,
+    pub deposited: u64,
+    pub paid: u64,
+    pub fees: u64,
+    pub signature: String,
+}
+
+impl Render for Closed {
+    fn text(&self) -> String {
+        format!(
+            "Closed study {}\n  Refunded {} to {}\n  {} contributions: deposited {} = paid {} + fees {} + refunded {}\n  Signature: {}",
+            self.study,
+            self.refunded,
+            self.refund_to,
+            self.contributions,
+            self.deposited,
+            self.paid,
+            self.fees,
+            self.refunded,
+            self.signature
+        )
+    }
+}
+
+pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
+    let mut app = App::new(settings);
+    let format = settings.output;
+    match command {
+        Command::Propose(args) => output::print(format, &propose(&mut app, &args)?),
+        Command::Approve { terms, valid_days } => {
+            output::print(format, &approve(&mut app, &terms, valid_days)?)
+        }
+        Command::Open {
+            terms,
+            budget,
+            source,
+        } => output::print(format, &open(&mut app, &terms, budget, source)?),
+        Command::TopUp {
+            study,
+            amount,
+            source,
+        } => output::print(format, &top_up(&mut app, &study, amount, source)?),
+        Command::Show { study } => output::print(format, &show(&app, &study, None)?),
+        Command::List { open } => {
+            let now = now()?;
+            let mut rows = Vec::new();
+            for (key, s) in app.chain.list::<Study>(None)? {
+                if open && (s.is_closed() || now >= s.terms.deadline) {
+                    continue;
+                }
+                rows.push(describe(&app, &key, &s, None)?);
+            }
+            output::print(format, &StudyList(rows))
+        }
+        Command::Contribute { study, attestation } => {
+            output::print(format, &contribute(&mut app, &study, &attestation)?)
+        }
+        Command::Contributions { study } => output::print(format, &contributions(&app, &study)?),
+        Command::Fetch { study, out } => output::print(format, &fetch(&mut app, &study, &out)?),
+        Command::Close { study } => output::print(format, &close(&mut app, &study)?),
+    }
+}
+
+fn now() -> anyhow::Result<i64> {
+    Ok(std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64)
+}
+
+/// The deployment's payment mint and the token program that owns it.
+fn payment_mint(app: &App) -> anyhow::Result<(Pubkey, Pubkey)> {
+    let config: Config = app.fetch(&pda::config(&app.program_id()), "deployment config")?;
+    let mint = config.treasury_mint;
+    let account = app
+        .chain
+        .rpc
+        .get_account(&mint)
+        .with_context(|| format!("cannot read mint {mint}"))?;
+    Ok((mint, account.owner))
+}
+
+fn token_balance(app: &App, account: &Pubkey) -> u64 {
+    app.chain
+        .rpc
+        .get_token_account_balance(account)
+        .ok()
+        .and_then(|b| b.amount.parse().ok())
+        .unwrap_or(0)
+}
+
+fn describe(
+    app: &App,
+    key: &Pubkey,
+    s: &Study,
+    signature: Option<String>,
+) -> anyhow::Result<StudyOut> {
+    let status = if s.is_closed() {
+        "closed"
+    } else if now()? >= s.terms.deadline {
+        "ended"
+    } else if s.contributions >= s.terms.max_contributions {
+        "full"
+    } else {
+        "open"
+    };
+    let kinds = rekam::AttestationKind::ALL
+        .iter()
+        .filter(|k| s.terms.criteria.kinds & k.bit() != 0)
+        .map(|k| record::kind_name(*k).to_string())
+        .collect();
+    Ok(StudyOut {
+        study: key.to_string(),
+        researcher: s.researcher.to_string(),
+        status: status.into(),
+        mint: s.mint.to_string(),
+        price: s.terms.price,
+        max_contributions: s.terms.max_contributions,
+        contributions: s.contributions,
+        kinds,
+        deadline: s.terms.deadline,
+        data_use_until: s.terms.data_use_until,
+        ethics_approval: s.ethics_approval.to_string(),
+        escrow: s.escrow.to_string(),
+        escrow_balance: if s.is_closed() {
+            0
+        } else {
+            token_balance(app, &s.escrow)
+        },
+        deposited: s.deposited,
+        paid: s.paid,
+        fees: s.fees,
+        refunded: s.refunded,
+        signature,
+    })
+}
+
+pub fn show(app: &App, study: &Pubkey, signature: Option<String>) -> anyhow::Result<StudyOut> {
+    let s: Study = app.fetch(study, "study")?;
+    describe(app, study, &s, signature)
+}
+
+fn day_arg(date: &Option<String>) -> anyhow::Result<u16> {
+    match date {
+        None => Ok(0),
+        Some(d) => Ok(rekam_client::fhir::day_number(d)
+            .map_err(|e| anyhow!("{e}"))?
+            .0),
+    }
+}
+
+/// Writes the terms file for `args` (the researcher is the signer).
+pub fn propose(app: &mut App, args: &ProposeArgs) -> anyhow::Result<Proposed> {
+    let pid = app.program_id();
+    let researcher = app.signer()?.pubkey();
+    let encryption_key = app.identity()?.public_key();
+    let (mint, _) = payment_mint(app)?;
+    let protocol = std::fs::read(&args.protocol)
+        .with_context(|| format!("cannot read protocol {}", args.protocol.display()))?;
+    let kinds = args
+        .kinds
+        .iter()
+        .map(|k| parse_kind(k).map(|k| k.bit()))
+        .try_fold(0u8, |mask, bit| bit.map(|b| mask | b))?;
+    let id = match args.id {
+        Some(id) => id,
+        None => {
+            let mut b = [0u8; 8];
+            aws_lc_rs::rand::fill(&mut b).map_err(|_| anyhow!("system RNG failed"))?;
+            u64::from_le_bytes(b)
+        }
+    };
+    let now = now()?;
+    let terms = StudyTerms {
+        price: args.price,
+        max_contributions: args.max,
+        criteria: StudyCriteria {
+            kinds,
+            issuer_roles: parse_roles(&args.issuer_roles)?,
+            issued_from_day: day_arg(&args.issued_from)?,
+            issued_until_day: day_arg(&args.issued_until)?,
+        },
+        deadline: now + i64::from(args.deadline_days) * 86_400,
+        data_use_until: now + i64::from(args.data_use_days.max(args.deadline_days)) * 86_400,
+        encryption_key,
+        protocol_hash: storage::digest(&protocol),
+    };
+    if !terms.is_valid(now) {
+        bail!("these terms would be refused: price, --max and --kinds must be set, and --deadline-days at least 1");
+    }
+    let hash = terms.hash(&pid, &researcher, id, &mint);
+    let study = pda::study(&pid, &researcher, id);
+    let file = TermsFile {
+        program_id: pid.to_string(),
+        researcher: researcher.to_string(),
+        id,
+        mint: mint.to_string(),
+        study: study.to_string(),
+        price: terms.price,
+        max_contributions: terms.max_contributions,
+        kinds,
+        issuer_roles: terms.criteria.issuer_roles,
+        issued_from_day: terms.criteria.issued_from_day,
+        issued_until_day: terms.criteria.issued_until_day,
+        deadline: terms.deadline,
+        data_use_until: terms.data_use_until,
+        encryption_key: hex::encode(encryption_key),
+        protocol_hash: hex::encode(terms.protocol_hash),
+        terms_hash: hex::encode(hash),
+    };
+    crate::commands::records::write_bundle(&args.out, &serde_json::to_vec_pretty(&file)?)?;
+    Ok(Proposed {
+        file: args.out.display().to_string(),
+        study: study.to_string(),
+        terms_hash: file.terms_hash,
+    })
+}
+
+/// The ethics board (the signer's issuer) approves a terms file.
+pub fn approve(app: &mut App, terms_path: &Path, valid_days: u16) -> anyhow::Result<Approved> {
+    let pid = app.program_id();
+    let (file, _, hash) = TermsFile::load(terms_path, &pid)?;
+    let (issuer_key, issuer) = app.own_issuer()?;
+    if issuer.roles & rekam::roles::ETHICS_BOARD == 0 {
+        bail!("issuer {issuer_key} is not an ethics board; only ethics boards approve studies");
+    }
+    let today = u16::try_from(now()? / 86_400)?;
+    let signer = app.signer()?.insecure_clone();
+    let ix = ix::ethics_approval_issue(
+        &pid,
+        &signer.pubkey(),
+        &signer.pubkey(),
+        &issuer_key,
+        hash,
+        today,
+        if valid_days == 0 {
+            0
+        } else {
+            today.saturating_add(valid_days)
+        },
+    );
+    let signature = app.chain.send(&[ix], &signer, &[])?;
+    Ok(Approved {
+        approval: pda::attestation(&pid, &issuer_key, &hash).to_string(),
+        study: file.study,
+        terms_hash: file.terms_hash,
+        signature,
+    })
+}
+
+/// The researcher opens the study of an approved terms file.
+pub fn open(
+    app: &mut App,
+    terms_path: &Path,
+    budget: u64,
+    source: Option<Pubkey>,
+) -> anyhow::Result<StudyOut> {
+    let pid = app.program_id();
+    let (file, terms, hash) = TermsFile::load(terms_path, &pid)?;
+    let signer = app.signer()?.insecure_clone();
+    if file.researcher != signer.pubkey().to_string() {
+        bail!(
+            "the terms name researcher {}; sign with that wallet",
+            file.researcher
+        );
+    }
+    let (mint, token_program) = payment_mint(app)?;
+    if file.mint != mint.to_string() {
+        bail!(
+            "the terms pay in {}, but this deployment pays in {mint}",
+            file.mint
+        );
+    }
+    // The approval: an EthicsApproval over this hash by one of the ethics boards.
+    let mut approval = None;
+    for (board, issuer) in app.chain.list::<rekam::Issuer>(None)? {
+        if issuer.roles & rekam::roles::ETHICS_BOARD == 0 {
+            continue;
+        }
+        let key = pda::attestation(&pid, &board, &hash);
+        if let Some(a) = app.chain.fetch::<Attestation>(&key)? {
+            approval = Some((key, a));
+            break;
+        }
+    }
+    let approval = approval.ok_or_else(|| {
+        anyhow!(
+            "no ethics board has approved these terms (hash {}) yet",
+            file.terms_hash
+        )
+    })?;
+    let source =
+        source.unwrap_or_else(|| pda::associated_token(&signer.pubkey(), &mint, &token_program));
+    let ix = ix::study_open(
+        &pid,
+        &signer.pubkey(),
+        &mint,
+        &token_program,
+        &source,
+        &approval.0,
+        &approval.1.issuer,
+        rekam::StudyOpenArgs {
+            id: file.id,
+            terms,
+            budget,
+        },
+    );
+    let signature = app.chain.send(&[ix], &signer, &[])?;
+    show(app, &file.study.parse()?, Some(signature))
+}
+
+pub fn top_up(
+    app: &mut App,
+    study_key: &Pubkey,
+    amount: u64,
+    source: Option<Pubkey>,
+) -> anyhow::Result<StudyOut> {
+    let pid = app.program_id();
+    let study: Study = app.fetch(study_key, "study")?;
+    let (_, token_program) = payment_mint(app)?;
+    let signer = app.signer()?.insecure_clone();
+    let source = source
+        .unwrap_or_else(|| pda::associated_token(&signer.pubkey(), &study.mint, &token_program));
+    let ix = ix::study_top_up(
+        &pid,
+        &signer.pubkey(),
+        study_key,
+        &study.mint,
+        &token_program,
+        &source,
+        amount,
+    );
+    let signature = app.chain.send(&[ix], &signer, &[])?;
+    show(app, study_key, Some(signature))
+}
+
+/// The patient contributes `attestation`: de-identified copy, encrypted to the
+/// researcher, stored, then one transaction that pays and grants the research consent.
+/// If the transaction fails the stored copy is deleted again.
+pub fn contribute(
+    app: &mut App,
+    study_key: &Pubkey,
+    attestation_key: &Pubkey,
+) -> anyhow::Result<Contributed> {
+    let pid = app.program_id();
+    let study: Study = app.fetch(study_key, "study")?;
+    let attestation: Attestation = app.fetch(attestation_key, "attestation")?;
+    let (patient_key, patient) = app.own_patient()?;
+    if attestation.patient != patient_key {
+        bail!("attestation {attestation_key} is not about your patient profile {patient_key}");
+    }
+    if study.is_closed() {
+        bail!("study {study_key} is closed");
+    }
+    let contribution_key = pda::contribution(&pid, study_key, attestation_key);
+    if app
+        .chain
+        .fetch::<Contribution>(&contribution_key)?
+        .is_some()
+    {
+        bail!("attestation {attestation_key} was already contributed to study {study_key} (contribution {contribution_key}); a record is paid once per study");
+    }
+    let (_, token_program) = payment_mint(app)?;
+
+    // The patient's own record, checked against its attestation before anything is shared.
+    let locator = app.record_locator(attestation_key)?;
+    let store = app.store()?;
+    let bytes = App::block_on(store.get(&locator))?
+        .with_context(|| format!("cannot fetch your record {locator}"))?;
+    let identity = app.identity()?;
+    let (envelope, _) = record::open(&bytes, &identity)?;
+    envelope.check(&pid, attestation_key, &attestation)?;
+
+    let copy = ResearchCopy::build(&envelope, study_key, attestation_key)?;
+    let sealed = copy.seal(&study.terms.encryption_key)?;
+    let hash = storage::digest(&sealed);
+    let copy_locator = App::block_on(store.put(sealed))??;
+
+    let signer = app.signer()?.insecure_clone();
+    let ix = ix::study_contribute(
+        &pid,
+        ix::Contribute {
+            authority: &signer.pubkey(),
+            patient: &patient_key,
+            consent_index: patient.consents_created,
+            study: study_key,
+            mint: &study.mint,
+            token_program: &token_program,
+            attestation: attestation_key,
+            issuer: &attestation.issuer,
+        },
+        rekam::KeyGrant {
+            hash,
+            locator: copy_locator.compact(),
+        },
+    );
+    let signature = match app.chain.send(&[ix], &signer, &[]) {
+        Ok(signature) => signature,
+        Err(err) => {
+            // Nothing half-done: no stored copy without its contribution.
+            let cleanup = App::block_on(store.delete(&copy_locator))?;
+            let note = match cleanup {
+                Ok(()) => "the stored copy was deleted".to_string(),
+                Err(e) => format!("the stored copy {copy_locator} could not be deleted: {e}"),
+            };
+            return Err(anyhow::Error::new(err)
+                .context(format!("the study refused the contribution ({note})")));
+        }
+    };
+    let contribution: Contribution = app.fetch(&contribution_key, "contribution")?;
+    let token_account = pda::associated_token(&signer.pubkey(), &study.mint, &token_program);
+    Ok(Contributed {
+        study: study_key.to_string(),
+        attestation: attestation_key.to_string(),
+        contribution: contribution_key.to_string(),
+        consent: contribution.consent.to_string(),
+        copy: copy_locator.to_string(),
+        payout: contribution.payout,
+        fee: contribution.fee,
+        token_account: token_account.to_string(),
+        balance: token_balance(app, &token_account),
+        signature,
+    })
+}
+
+fn rows(app: &App, study_key: &Pubkey) -> anyhow::Result<Vec<(Pubkey, Contribution)>> {
+    let mut found = app
+        .chain
+        .list::<Contribution>(Some((offsets::AFTER_HEADER, *study_key)))?;
+    found.sort_by_key(|(_, c)| c.contributed_at);
+    Ok(found)
+}
+
+fn row(key: &Pubkey, c: &Contribution) -> ContributionRow {
+    ContributionRow {
+        contribution: key.to_string(),
+        attestation: c.attestation.to_string(),
+        patient: c.patient.to_string(),
+        consent: c.consent.to_string(),
+        payout: c.payout,
+        fee: c.fee,
+        contributed_at: c.contributed_at,
+        verified: None,
+        kind: None,
+        treatment_month: None,
+        out: None,
+    }
+}
+
+pub fn contributions(app: &App, study_key: &Pubkey) -> anyhow::Result<Contributions> {
+    app.fetch::<Study>(study_key, "study")?;
+    Ok(Contributions {
+        study: study_key.to_string(),
+        contributions: rows(app, study_key)?
+            .iter()
+            .map(|(k, c)| row(k, c))
+            .collect(),
+    })
+}
+
+/// The researcher reads every contribution: receipt on-chain first, then download,
+/// hash check, decryption and verification against the attestation.
+pub fn fetch(app: &mut App, study_key: &Pubkey, out_dir: &Path) -> anyhow::Result<Contributions> {
+    let pid = app.program_id();
+    let study: Study = app.fetch(study_key, "study")?;
+    let identity = app.identity()?;
+    if identity.public_key() != study.terms.encryption_key {
+        bail!("this wallet's encryption key is not the study's; sign with the researcher's wallet");
+    }
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("cannot create {}", out_dir.display()))?;
+    let store = app.store()?;
+    let signer = app.signer()?.insecure_clone();
+    let found = rows(app, study_key)?;
+    let bar = progress::bar(app.settings.output, found.len() as u64, "fetching");
+    let mut out = Vec::new();
+    for (key, c) in found {
+        let consent: Consent = app.fetch(&c.consent, "research consent")?;
+        let attestation: Attestation = app.fetch(&c.attestation, "attestation")?;
+        let receipt = ix::access_record(
+            &pid,
+            &signer.pubkey(),
+            &consent.patient,
+            &c.consent,
+            &c.attestation,
+            consent.access_count,
+            consent.purpose,
+        );
+        app.chain
+            .send(&[receipt], &signer, &[])
+            .with_context(|| format!("the read of {} was refused on-chain", c.attestation))?;
+        let locator = Locator::from_compact(&consent.key_grant.locator, &consent.key_grant.hash)?;
+        let sealed = App::block_on(store.get(&locator))?
+            .with_context(|| format!("cannot fetch the copy {locator}"))?;
+        if storage::digest(&sealed) != consent.key_grant.hash {
+            bail!(
+                "copy {locator} does not match the hash in consent {}",
+                c.consent
+            );
+        }
+        let copy = ResearchCopy::open(&sealed, &identity)?;
+        copy.verify(study_key, &c.attestation, &attestation)?;
+        let path = out_dir.join(format!("{}.json", c.attestation));
+        crate::commands::records::write_bundle(&path, &serde_json::to_vec_pretty(&copy.bundle)?)?;
+        let mut r = row(&key, &c);
+        r.verified = Some(true);
+        r.kind = Some(copy.kind.clone());
+        r.treatment_month = Some(copy.treatment_month.clone());
+        r.out = Some(path.display().to_string());
+        out.push(r);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(Contributions {
+        study: study_key.to_string(),
+        contributions: out,
+    })
+}
+
+/// Closes the study; the refund goes to the researcher's associated token account
+/// (created first if missing).
+pub fn close(app: &mut App, study_key: &Pubkey) -> anyhow::Result<Closed> {
+    let pid = app.program_id();
+    let study: Study = app.fetch(study_key, "study")?;
+    if study.is_closed() {
+        bail!("study {study_key} is already closed");
+    }
+    let (_, token_program) = payment_mint(app)?;
+    let signer = app.signer()?.insecure_clone();
+    let refund_to = pda::associated_token(&study.researcher, &study.mint, &token_program);
+    let create = create_associated_token_account_idempotent(
+        &signer.pubkey(),
+        &study.researcher,
+        &study.mint,
+        &token_program,
+    );
+    let ix = ix::study_close(
+        &pid,
+        &signer.pubkey(),
+        &study.researcher,
+        study_key,
+        &study.mint,
+        &token_program,
+        &refund_to,
+    );
+    let signature = app.chain.send(&[create, ix], &signer, &[])?;
+    let s: Study = app.fetch(study_key, "study")?;
+    Ok(Closed {
+        study: study_key.to_string(),
+        refunded: s.refunded,
+        refund_to: refund_to.to_string(),
+        contributions: s.contributions,
+        deposited: s.deposited,
+        paid: s.paid,
+        fees: s.fees,
+        signature,
+    })
+}
