@@ -915,3 +915,216 @@ impl Default for Market {
         Self::new()
     }
 }
+
+/// The usual cast plus three guardians (2 of 3) over an emergency summary record, and a
+/// default emergency limit of 24 h with a 48 h recovery time lock.
+pub struct Guarded {
+    pub s: Scene,
+    pub guardians: Vec<Keypair>,
+    /// The emergency summary attestation (the emergency scope).
+    pub summary: Pubkey,
+}
+
+pub const HOUR: i64 = 3_600;
+
+impl Guarded {
+    pub fn new() -> Guarded {
+        let mut s = Scene::new();
+        let clinic = TestIssuer {
+            authority: s.clinic.authority.insecure_clone(),
+            key: s.clinic.key,
+            registry_id_hash: s.clinic.registry_id_hash,
+        };
+        let patient = s.patient_clone();
+        let summary = s.w.issue(&clinic, &patient, AttestationKind::Other);
+        let guardians: Vec<Keypair> = (0..3).map(|_| s.w.fx.funded(10 * SOL)).collect();
+        let mut g = Guarded {
+            s,
+            guardians,
+            summary,
+        };
+        let args = g.args(&[0, 1, 2], 2);
+        g.set(args).expect("guardians_set");
+        g
+    }
+
+    pub fn pid(&self) -> Pubkey {
+        self.s.w.program_id()
+    }
+
+    /// Guardian settings naming `which` of the guardians with threshold `m`.
+    pub fn args(&self, which: &[usize], m: u8) -> rekam::GuardiansArgs {
+        rekam::GuardiansArgs {
+            guardians: which.iter().map(|i| self.guardians[*i].pubkey()).collect(),
+            threshold: m,
+            emergency_scope: only(&[self.summary]),
+            emergency_max_seconds: 24 * HOUR,
+            recovery_timelock_seconds: 48 * HOUR,
+            key_grant: KeyGrant {
+                hash: random32(),
+                locator: "local:guardian-grant".into(),
+            },
+        }
+    }
+
+    pub fn set(&mut self, args: rekam::GuardiansArgs) -> TxResult {
+        let p = self.s.patient_clone();
+        let ix = ix::guardians_set(&self.pid(), &p.authority.pubkey(), &p.key, args);
+        self.s.w.fx.send(&[ix], &[&p.authority])
+    }
+
+    pub fn change(&mut self, args: rekam::GuardiansArgs) -> TxResult {
+        let p = self.s.patient_clone();
+        let ix = ix::guardians_change(&self.pid(), &p.authority.pubkey(), &p.key, args);
+        self.s.w.fx.send(&[ix], &[&p.authority])
+    }
+
+    pub fn guardianship(&self) -> rekam::Guardianship {
+        self.s
+            .w
+            .fx
+            .fetch(&pda::guardianship(&self.pid(), &self.s.patient.key))
+    }
+
+    /// The clinic requests emergency access for `duration` with `window` to approve.
+    pub fn try_request(
+        &mut self,
+        duration: i64,
+        window: i64,
+    ) -> Result<Pubkey, FailedTransactionMetadata> {
+        let index = self.guardianship().emergencies_requested;
+        let clinic = self.s.clinic.authority.insecure_clone();
+        let ix = ix::emergency_request(
+            &self.pid(),
+            &clinic.pubkey(),
+            &self.s.clinic.key,
+            &self.s.patient.key,
+            index,
+            rekam::EmergencyRequestArgs {
+                reason: rekam::EmergencyReason::EmergencyTreatment,
+                duration_seconds: duration,
+                approval_window_seconds: window,
+            },
+        );
+        self.s
+            .w
+            .fx
+            .send(&[ix], &[&clinic])
+            .map(|_| pda::emergency_request(&self.pid(), &self.s.patient.key, index))
+    }
+
+    pub fn request(&mut self) -> Pubkey {
+        self.try_request(12 * HOUR, HOUR)
+            .expect("emergency_request")
+    }
+
+    pub fn approve(&mut self, guardian: usize, request: &Pubkey) -> TxResult {
+        let g = self.guardians[guardian].insecure_clone();
+        self.approve_as(&g, request)
+    }
+
+    pub fn approve_as(&mut self, signer: &Keypair, request: &Pubkey) -> TxResult {
+        let ix = ix::emergency_approve(&self.pid(), &signer.pubkey(), &self.s.patient.key, request);
+        self.s.w.fx.send(&[ix], &[signer])
+    }
+
+    pub fn activate_as(&mut self, signer: &Keypair, request: &Pubkey) -> TxResult {
+        let index = self
+            .s
+            .w
+            .fx
+            .fetch::<Patient>(&self.s.patient.key)
+            .consents_created;
+        let ix = ix::emergency_activate(
+            &self.pid(),
+            &signer.pubkey(),
+            &self.s.patient.key,
+            request,
+            index,
+            KeyGrant {
+                hash: random32(),
+                locator: "local:emergency-grant".into(),
+            },
+        );
+        self.s.w.fx.send(&[ix], &[signer])
+    }
+
+    pub fn activate(&mut self, guardian: usize, request: &Pubkey) -> TxResult {
+        let g = self.guardians[guardian].insecure_clone();
+        self.activate_as(&g, request)
+    }
+
+    /// Requests, approves with guardians 0 and 1, activates: the emergency consent.
+    pub fn granted(&mut self) -> (Pubkey, Pubkey) {
+        let request = self.request();
+        self.approve(0, &request).expect("approve 0");
+        self.approve(1, &request).expect("approve 1");
+        self.activate(1, &request).expect("activate");
+        let consent = self
+            .s
+            .w
+            .fx
+            .fetch::<rekam::EmergencyRequest>(&request)
+            .consent;
+        (request, consent)
+    }
+
+    pub fn end_as(&mut self, signer: &Keypair, request: &Pubkey, consent: &Pubkey) -> TxResult {
+        let ix = ix::emergency_end(
+            &self.pid(),
+            &signer.pubkey(),
+            &self.s.patient.key,
+            request,
+            consent,
+        );
+        self.s.w.fx.send(&[ix], &[signer])
+    }
+
+    pub fn propose(&mut self, guardian: usize, new_authority: &Pubkey) -> TxResult {
+        let g = self.guardians[guardian].insecure_clone();
+        let ix = ix::recovery_propose(
+            &self.pid(),
+            &g.pubkey(),
+            &self.s.patient.key,
+            *new_authority,
+        );
+        self.s.w.fx.send(&[ix], &[&g])
+    }
+
+    pub fn approve_recovery(&mut self, guardian: usize) -> TxResult {
+        let g = self.guardians[guardian].insecure_clone();
+        self.approve_recovery_as(&g)
+    }
+
+    pub fn approve_recovery_as(&mut self, signer: &Keypair) -> TxResult {
+        let ix = ix::recovery_approve(&self.pid(), &signer.pubkey(), &self.s.patient.key);
+        self.s.w.fx.send(&[ix], &[signer])
+    }
+
+    pub fn recovery(&self) -> Option<rekam::Recovery> {
+        let key = pda::recovery(&self.pid(), &self.s.patient.key);
+        self.s.w.fx.account(&key).map(|_| self.s.w.fx.fetch(&key))
+    }
+
+    pub fn execute(&mut self, new: &Keypair, proposer: &Pubkey) -> TxResult {
+        let ix = ix::recovery_execute(
+            &self.pid(),
+            &new.pubkey(),
+            &self.s.patient.key,
+            proposer,
+            random32(),
+        );
+        self.s.w.fx.send(&[ix], &[new])
+    }
+
+    pub fn cancel_as(&mut self, signer: &Keypair, proposer: &Pubkey) -> TxResult {
+        let ix = ix::recovery_cancel(&self.pid(), &signer.pubkey(), &self.s.patient.key, proposer);
+        self.s.w.fx.send(&[ix], &[signer])
+    }
+}
+
+impl Default for Guarded {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -3,7 +3,8 @@
 
 use anchor_lang::prelude::Pubkey;
 use rekam::state::{
-    AccessReceipt, Attestation, Config, Consent, Contribution, Issuer, Patient, Study,
+    AccessReceipt, Attestation, Config, Consent, Contribution, EmergencyRequest, Guardianship,
+    Issuer, Patient, Recovery, Study,
 };
 
 /// The deployment config: `["config"]`.
@@ -68,4 +69,19 @@ pub fn associated_token(wallet: &Pubkey, mint: &Pubkey, token_program: &Pubkey) 
         mint,
         token_program,
     )
+}
+
+/// A patient's guardian set: `["guardians", patient]`.
+pub fn guardianship(program_id: &Pubkey, patient: &Pubkey) -> Pubkey {
+    Guardianship::find_address(program_id, patient).0
+}
+
+/// An emergency request: `["emergency", patient, index]`.
+pub fn emergency_request(program_id: &Pubkey, patient: &Pubkey, index: u64) -> Pubkey {
+    EmergencyRequest::find_address(program_id, patient, index).0
+}
+
+/// A patient's pending recovery: `["recovery", patient]`.
+pub fn recovery(program_id: &Pubkey, patient: &Pubkey) -> Pubkey {
+    Recovery::find_address(program_id, patient).0
 }

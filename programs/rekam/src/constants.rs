@@ -44,6 +44,35 @@ pub const ESCROW_SEED: &[u8] = b"escrow";
 #[constant]
 pub const CONTRIBUTION_SEED: &[u8] = b"contribution";
 
+/// Seed of a patient's guardian set: `["guardians", patient]`.
+#[constant]
+pub const GUARDIANS_SEED: &[u8] = b"guardians";
+
+/// Seed of an emergency request: `["emergency", patient, index_u64_le]`.
+#[constant]
+pub const EMERGENCY_SEED: &[u8] = b"emergency";
+
+/// Seed of a pending social recovery: `["recovery", patient]`.
+#[constant]
+pub const RECOVERY_SEED: &[u8] = b"recovery";
+
+/// Most guardians a patient may name. (`usize`; see docs/program.md.)
+pub const MAX_GUARDIANS: usize = 7;
+
+/// Longest emergency consent: 72 hours.
+#[constant]
+pub const MAX_EMERGENCY_SECONDS: i64 = 72 * 3_600;
+
+/// Longest time guardians have to approve an emergency request: 24 hours.
+#[constant]
+pub const MAX_APPROVAL_WINDOW_SECONDS: i64 = 24 * 3_600;
+
+/// Shortest and longest social-recovery time lock (the CLI default is 48 hours).
+#[constant]
+pub const MIN_RECOVERY_TIMELOCK_SECONDS: i64 = 24 * 3_600;
+#[constant]
+pub const MAX_RECOVERY_TIMELOCK_SECONDS: i64 = 30 * 24 * 3_600;
+
 /// Domain label of a study's terms hash (what an ethics approval commits to).
 pub const STUDY_TERMS_LABEL: &[u8] = b"rekam/v1/study-terms";
 

@@ -162,6 +162,48 @@ pub enum RekamError {
     /// 6051
     #[msg("Mint is not the study's payment mint")]
     MintMismatch,
+    /// 6052
+    #[msg("Guardians must be 1 to 7 distinct wallets other than the patient's, with a threshold from 1 to their number")]
+    InvalidGuardians,
+    /// 6053
+    #[msg("Emergency duration must be 1 second to 72 hours within the patient's limit, approval window 1 second to 24 hours")]
+    InvalidEmergencyTerms,
+    /// 6054
+    #[msg("Recovery time lock must be between 24 hours and 30 days")]
+    InvalidTimelock,
+    /// 6055
+    #[msg("Signer is not one of the patient's guardians")]
+    NotGuardian,
+    /// 6056
+    #[msg("This guardian has already approved")]
+    AlreadyApproved,
+    /// 6057
+    #[msg("Emergency request has expired: its approval window is over")]
+    RequestExpired,
+    /// 6058
+    #[msg("Not enough guardian approvals yet")]
+    ThresholdNotMet,
+    /// 6059
+    #[msg("Emergency access was already granted for this request")]
+    EmergencyAlreadyGranted,
+    /// 6060
+    #[msg("Emergency access is not active")]
+    EmergencyNotActive,
+    /// 6061
+    #[msg("Signer is neither the patient nor one of their guardians")]
+    NotPatientOrGuardian,
+    /// 6062
+    #[msg("Only an accredited clinic may request emergency access")]
+    NotAClinic,
+    /// 6063
+    #[msg("Recovery time lock has not passed yet")]
+    TimelockActive,
+    /// 6064
+    #[msg("The new wallet already controls this patient profile")]
+    SameWallet,
+    /// 6065
+    #[msg("Signer is not the recovery's new wallet")]
+    NotNewAuthority,
 }
 
 impl RekamError {
@@ -219,6 +261,20 @@ impl RekamError {
         RekamError::NotResearcher,
         RekamError::StudyNotEnded,
         RekamError::MintMismatch,
+        RekamError::InvalidGuardians,
+        RekamError::InvalidEmergencyTerms,
+        RekamError::InvalidTimelock,
+        RekamError::NotGuardian,
+        RekamError::AlreadyApproved,
+        RekamError::RequestExpired,
+        RekamError::ThresholdNotMet,
+        RekamError::EmergencyAlreadyGranted,
+        RekamError::EmergencyNotActive,
+        RekamError::NotPatientOrGuardian,
+        RekamError::NotAClinic,
+        RekamError::TimelockActive,
+        RekamError::SameWallet,
+        RekamError::NotNewAuthority,
     ];
 
     /// The numeric code a transaction error carries (`Custom(code)`).

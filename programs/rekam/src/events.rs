@@ -5,7 +5,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::state::{AttestationKind, IssuerStatus, Purpose};
+use crate::state::{AttestationKind, EmergencyReason, IssuerStatus, Purpose};
 
 #[event]
 pub struct ConfigInitialized {
@@ -151,6 +151,80 @@ pub struct StudyFinished {
     pub contributions: u32,
     pub refunded: u64,
     pub at: i64,
+}
+
+/// A patient named or changed their guardians. The guardians' wallets are in the
+/// Guardianship account; the event carries only their number.
+#[event]
+pub struct GuardiansSet {
+    pub guardianship: Pubkey,
+    pub patient: Pubkey,
+    pub guardians: u8,
+    pub threshold: u8,
+}
+
+#[event]
+pub struct EmergencyRequested {
+    pub request: Pubkey,
+    pub patient: Pubkey,
+    pub issuer: Pubkey,
+    pub requester: Pubkey,
+    pub reason: EmergencyReason,
+    pub duration_seconds: i64,
+    pub approve_by: i64,
+}
+
+#[event]
+pub struct EmergencyApproved {
+    pub request: Pubkey,
+    pub guardian: Pubkey,
+    /// Approvals that count now.
+    pub approvals: u8,
+}
+
+#[event]
+pub struct EmergencyGranted {
+    pub request: Pubkey,
+    pub consent: Pubkey,
+    pub grantee: Pubkey,
+    pub expires_at: i64,
+}
+
+#[event]
+pub struct EmergencyEnded {
+    pub request: Pubkey,
+    pub consent: Pubkey,
+    pub ended_by: Pubkey,
+    pub at: i64,
+}
+
+#[event]
+pub struct RecoveryProposed {
+    pub recovery: Pubkey,
+    pub patient: Pubkey,
+    pub proposer: Pubkey,
+    pub new_authority: Pubkey,
+}
+
+#[event]
+pub struct RecoveryApproved {
+    pub recovery: Pubkey,
+    pub guardian: Pubkey,
+    /// 0 until the threshold is met; then when the recovery may execute.
+    pub unlocks_at: i64,
+}
+
+#[event]
+pub struct RecoveryCancelled {
+    pub recovery: Pubkey,
+    pub patient: Pubkey,
+}
+
+#[event]
+pub struct PatientRecovered {
+    pub patient: Pubkey,
+    pub previous: Pubkey,
+    pub current: Pubkey,
 }
 
 /// Emits `event` as a self-CPI signed by the event-authority PDA: the same wire format as

@@ -148,6 +148,59 @@ pub mod rekam {
         ctx.accounts.handle()
     }
 
+    /// The patient names guardians (first time).
+    pub fn guardians_set(ctx: Context<GuardiansInit>, args: GuardiansArgs) -> Result<()> {
+        ctx.accounts.handle(args, ctx.bumps.guardianship)
+    }
+
+    /// The patient changes guardians, threshold or emergency settings.
+    pub fn guardians_change(ctx: Context<GuardiansChange>, args: GuardiansArgs) -> Result<()> {
+        ctx.accounts.handle(args)
+    }
+
+    /// An accredited clinic asks the patient's guardians for emergency access.
+    pub fn emergency_request(
+        ctx: Context<EmergencyRequestOpen>,
+        args: EmergencyRequestArgs,
+    ) -> Result<()> {
+        ctx.accounts.handle(args, ctx.bumps.request)
+    }
+
+    /// A guardian approves an emergency request.
+    pub fn emergency_approve(ctx: Context<EmergencyApprove>) -> Result<()> {
+        ctx.accounts.handle()
+    }
+
+    /// With M approvals, a guardian creates the emergency consent (≤ 72 h).
+    pub fn emergency_activate(ctx: Context<EmergencyActivate>, key_grant: KeyGrant) -> Result<()> {
+        ctx.accounts.handle(key_grant, ctx.bumps.consent)
+    }
+
+    /// The patient or a guardian ends emergency access early.
+    pub fn emergency_end(ctx: Context<EmergencyEnd>) -> Result<()> {
+        ctx.accounts.handle()
+    }
+
+    /// A guardian proposes moving the patient's authority to a new wallet.
+    pub fn recovery_propose(ctx: Context<RecoveryPropose>, new_authority: Pubkey) -> Result<()> {
+        ctx.accounts.handle(new_authority, ctx.bumps.recovery)
+    }
+
+    /// A guardian approves the pending recovery.
+    pub fn recovery_approve(ctx: Context<RecoveryApprove>) -> Result<()> {
+        ctx.accounts.handle()
+    }
+
+    /// The patient's current wallet cancels the pending recovery.
+    pub fn recovery_cancel(ctx: Context<RecoveryCancel>) -> Result<()> {
+        ctx.accounts.handle()
+    }
+
+    /// After the time lock, the new wallet takes over the patient profile.
+    pub fn recovery_execute(ctx: Context<RecoveryExecute>, encryption_key: [u8; 32]) -> Result<()> {
+        ctx.accounts.handle(encryption_key)
+    }
+
     /// The grantee records a read before decrypting.
     pub fn access_record(ctx: Context<AccessRecord>, purpose: Purpose) -> Result<()> {
         ctx.accounts.handle(purpose, ctx.bumps.receipt)

@@ -85,6 +85,32 @@ fn every_error_code_is_pinned() {
         (RekamError::NotResearcher, 6049, "NotResearcher"),
         (RekamError::StudyNotEnded, 6050, "StudyNotEnded"),
         (RekamError::MintMismatch, 6051, "MintMismatch"),
+        (RekamError::InvalidGuardians, 6052, "InvalidGuardians"),
+        (
+            RekamError::InvalidEmergencyTerms,
+            6053,
+            "InvalidEmergencyTerms",
+        ),
+        (RekamError::InvalidTimelock, 6054, "InvalidTimelock"),
+        (RekamError::NotGuardian, 6055, "NotGuardian"),
+        (RekamError::AlreadyApproved, 6056, "AlreadyApproved"),
+        (RekamError::RequestExpired, 6057, "RequestExpired"),
+        (RekamError::ThresholdNotMet, 6058, "ThresholdNotMet"),
+        (
+            RekamError::EmergencyAlreadyGranted,
+            6059,
+            "EmergencyAlreadyGranted",
+        ),
+        (RekamError::EmergencyNotActive, 6060, "EmergencyNotActive"),
+        (
+            RekamError::NotPatientOrGuardian,
+            6061,
+            "NotPatientOrGuardian",
+        ),
+        (RekamError::NotAClinic, 6062, "NotAClinic"),
+        (RekamError::TimelockActive, 6063, "TimelockActive"),
+        (RekamError::SameWallet, 6064, "SameWallet"),
+        (RekamError::NotNewAuthority, 6065, "NotNewAuthority"),
     ];
     assert_eq!(
         RekamError::ALL.len(),

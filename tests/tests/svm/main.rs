@@ -11,6 +11,7 @@ mod config;
 mod consent;
 mod errors;
 mod governance;
+mod guardians;
 mod host;
 mod properties;
 mod sizes;

@@ -2,7 +2,10 @@
 
 use anchor_lang::prelude::Rent;
 use anchor_lang::solana_program::sysvar::SysvarId;
-use rekam::{AccessReceipt, Attestation, Config, Consent, Contribution, Issuer, Patient, Study};
+use rekam::{
+    AccessReceipt, Attestation, Config, Consent, Contribution, EmergencyRequest, Guardianship,
+    Issuer, Patient, Recovery, Study,
+};
 use rekam_tests::*;
 
 #[test]
@@ -26,6 +29,9 @@ fn account_sizes_and_rent() {
         ("AccessReceipt", AccessReceipt::SIZE),
         ("Study", Study::SIZE),
         ("Contribution", Contribution::SIZE),
+        ("Guardianship", Guardianship::SIZE),
+        ("EmergencyRequest", EmergencyRequest::SIZE),
+        ("Recovery", Recovery::SIZE),
     ];
     println!("{:<14} {:>6} {:>14}", "account", "bytes", "rent (lamports)");
     for (name, size) in rows {
