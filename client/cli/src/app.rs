@@ -7,6 +7,7 @@ use rekam::{AccessReceipt, Attestation, Consent, Issuer, Patient};
 use rekam_client::chain::ChainClient;
 use rekam_client::crypto::identity::IDENTITY_MESSAGE;
 use rekam_client::crypto::Identity;
+use rekam_client::record::{self, Envelope, KeyGrantObject};
 use rekam_client::storage::{Locator, Store};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -165,6 +166,92 @@ impl App {
             .ok_or_else(|| anyhow!("no record locator found for {attestation}; pass --locator"))?
             .parse::<Locator>()
             .map_err(Into::into)
+    }
+}
+
+impl App {
+    /// Grants issuers made for `patient`'s current key (`identity`) after a recovery,
+    /// newest first, read from the memos on the profile's history.
+    pub fn patient_grants(
+        &self,
+        patient: &Pubkey,
+        identity: &Identity,
+    ) -> anyhow::Result<Vec<KeyGrantObject>> {
+        let signatures = self
+            .chain
+            .rpc
+            .get_signatures_for_address(patient)
+            .with_context(|| format!("cannot read the history of {patient}"))?;
+        let store = self.store()?;
+        let mine = hex::encode(identity.public_key());
+        let mut grants = Vec::new();
+        for memo in signatures.iter().filter_map(|s| s.memo.as_deref()) {
+            let Some(i) = memo.find(record::PATIENT_GRANT_PREFIX) else {
+                continue;
+            };
+            let locator: Locator = memo[i + record::PATIENT_GRANT_PREFIX.len()..]
+                .trim()
+                .parse()?;
+            let bytes = App::block_on(store.get(&locator))?
+                .with_context(|| format!("cannot fetch patient grant {locator}"))?;
+            let grant = KeyGrantObject::from_bytes(&bytes)?;
+            if grant.grantee_key == mine {
+                grants.push(grant);
+            }
+        }
+        Ok(grants)
+    }
+
+    /// Opens one of the patient's own records: through its header (the usual case), or
+    /// through a patient grant an issuer made after a recovery.
+    pub fn open_own(
+        &self,
+        patient: &Pubkey,
+        attestation: &Pubkey,
+        bytes: &[u8],
+        identity: &Identity,
+    ) -> anyhow::Result<Envelope> {
+        match record::open(bytes, identity) {
+            Ok((envelope, _)) => Ok(envelope),
+            Err(first) => {
+                for grant in self.patient_grants(patient, identity)? {
+                    if let Ok((envelope, _)) = grant.open(attestation, bytes, identity) {
+                        return Ok(envelope);
+                    }
+                }
+                Err(first.into())
+            }
+        }
+    }
+
+    /// Adds one of the patient's own records to `grant`, re-wrapping its data key from
+    /// the record's header or, after a recovery, from a patient grant.
+    pub fn grant_own(
+        &self,
+        grant: &mut KeyGrantObject,
+        patient: &Pubkey,
+        attestation: &Pubkey,
+        locator: &str,
+        bytes: &[u8],
+        identity: &Identity,
+    ) -> anyhow::Result<()> {
+        match grant.add(attestation, locator, bytes, identity) {
+            Ok(()) => Ok(()),
+            Err(first) => {
+                for held in self.patient_grants(patient, identity)? {
+                    // Only a grant for this version of the record (same header) opens it.
+                    if held.open(attestation, bytes, identity).is_ok() {
+                        let entry = held.entry(attestation)?.clone();
+                        grant.add_from(&entry, identity)?;
+                        if let Some(last) = grant.entries.last_mut() {
+                            last.locator = locator.to_string();
+                        }
+                        return Ok(());
+                    }
+                }
+                Err(first.into())
+            }
+        }
     }
 }
 

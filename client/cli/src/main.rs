@@ -61,6 +61,16 @@ enum Command {
     Access(commands::access::Args),
     /// Patient: who read what, when and why.
     Audit(commands::audit::Args),
+    /// Patient: name guardians for emergencies and key recovery.
+    #[command(subcommand)]
+    Guardians(commands::guardians::Command),
+    /// Break-glass access: clinics request, guardians approve, patient or guardian ends.
+    #[command(subcommand)]
+    Emergency(commands::emergency::Command),
+    /// Social recovery of a lost wallet: guardians propose and approve, the patient may
+    /// cancel, the new wallet executes, clinics re-wrap.
+    #[command(subcommand)]
+    Recovery(commands::recovery::Command),
     /// Research studies paid in SPL tokens: propose, approve, open, contribute, fetch, close.
     #[command(subcommand)]
     Study(commands::study::Command),
@@ -84,6 +94,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Access(args) => commands::access::run(&settings, args),
         Command::Audit(args) => commands::audit::run(&settings, args),
         Command::Study(cmd) => commands::study::run(&settings, cmd),
+        Command::Guardians(cmd) => commands::guardians::run(&settings, cmd),
+        Command::Emergency(cmd) => commands::emergency::run(&settings, cmd),
+        Command::Recovery(cmd) => commands::recovery::run(&settings, cmd),
     }
 }
 

@@ -944,3 +944,338 @@ fn a_study_pays_three_patients_s3() {
         None,
     );
 }
+
+/// Moves the validator's clock to `unix` seconds (surfpool's time-travel cheat code).
+fn time_travel(rpc: &RpcClient, unix: i64) {
+    use solana_rpc_client_api::request::RpcRequest;
+    let _: Value = rpc
+        .send(
+            RpcRequest::Custom {
+                method: "surfnet_timeTravel",
+            },
+            serde_json::json!([{ "absoluteTimestamp": unix * 1000 }]),
+        )
+        .expect("surfnet_timeTravel");
+    // Wait until a new slot carries the new time.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let slot = rpc.get_slot().unwrap();
+        if rpc.get_block_time(slot).map(|t| t >= unix).unwrap_or(false) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "clock did not move");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// Guardians through the binary: break-glass (a clinic requests, two of three guardians
+/// approve, the clinic reads only the emergency summary with a receipt, the audit trail
+/// shows it, the consent ends by itself) and social recovery (time lock, cancel, execute,
+/// the issuing clinic re-wraps, the new wallet reads its records and old consents work).
+#[test]
+fn guardians_break_glass_and_recover_a_lost_wallet() {
+    let dir = tempfile::tempdir().unwrap();
+    let store_dir = dir.path().join("store");
+    let config = dir.path().join("config.yml");
+    std::fs::write(&config, "---\n").unwrap();
+    let store = vec![
+        ("REKAM_STORE".to_string(), "local".to_string()),
+        (
+            "REKAM_STORE_DIR".to_string(),
+            store_dir.display().to_string(),
+        ),
+        (
+            "REKAM_SOLANA_CONFIG".to_string(),
+            config.display().to_string(),
+        ),
+    ];
+    let validator = Validator::start(&dir.path().join("ledger"));
+    let url = validator.url.clone();
+    let rpc = RpcClient::new_with_commitment(url.clone(), CommitmentConfig::confirmed());
+
+    let (gov_kp, gov) = actor(dir.path(), "governance", &rpc, &url, &store);
+    let (clinic_kp, clinic) = actor(dir.path(), "clinic", &rpc, &url, &store);
+    let (er_kp, er) = actor(dir.path(), "er", &rpc, &url, &store);
+    let (_, patient) = actor(dir.path(), "patient", &rpc, &url, &store);
+    let (doctor_kp, doctor) = actor(dir.path(), "doctor", &rpc, &url, &store);
+    let (_, stranger) = actor(dir.path(), "stranger", &rpc, &url, &store);
+    let guardians: Vec<(Keypair, Cli)> = (0..3)
+        .map(|i| actor(dir.path(), &format!("guardian{i}"), &rpc, &url, &store))
+        .collect();
+
+    let (mint, _) = create_mint_and_account(&rpc, &gov_kp);
+    gov.ok(&["init", "--treasury-mint", &mint.to_string()]);
+    for (kp, cli, id) in [(&clinic_kp, &clinic, "CLINIC-A"), (&er_kp, &er, "ER-B")] {
+        let key = s(&cli.ok(&["identity"]), "encryption_key");
+        gov.ok(&[
+            "issuer",
+            "accredit",
+            "--registry-id",
+            id,
+            "--authority",
+            &kp.pubkey().to_string(),
+            "--encryption-key",
+            &key,
+            "--roles",
+            "clinic",
+        ]);
+    }
+    let profile = s(&patient.ok(&["patient", "register"]), "patient");
+    let attest = |file: &str| {
+        s(
+            &clinic.ok(&[
+                "attest",
+                fixtures().join(file).to_str().unwrap(),
+                "--patient",
+                &profile,
+            ])["attested"][0],
+            "attestation",
+        )
+    };
+    let summary = attest("emergency-summary.json");
+    let diagnosis = attest("diagnosis-diabetes.json");
+
+    // The patient names three guardians, two must approve.
+    let mut set = vec!["guardians".to_string(), "set".into()];
+    for (kp, cli) in &guardians {
+        let key = s(&cli.ok(&["identity"]), "encryption_key");
+        set.push("--guardian".into());
+        set.push(format!("{}={key}", kp.pubkey()));
+    }
+    set.extend(
+        [
+            "--threshold",
+            "2",
+            "--emergency-attestation",
+            &summary,
+            "--emergency-max-hours",
+            "24",
+        ]
+        .map(String::from),
+    );
+    let set_args: Vec<&str> = set.iter().map(String::as_str).collect();
+    let shown = patient.ok(&set_args);
+    assert_eq!(shown["threshold"], 2);
+    assert_eq!(shown["records_in_grants"], 1);
+
+    // Break-glass: the ER clinic requests two hours.
+    let request = er.ok(&[
+        "emergency",
+        "request",
+        &profile,
+        "--hours",
+        "2",
+        "--window-minutes",
+        "30",
+    ]);
+    let request = s(&request, "request");
+    assert!(doctor
+        .fails(&["emergency", "request", &profile])
+        .contains("not the authority of any accredited issuer"));
+    let first = guardians[0].1.ok(&["emergency", "approve", &request]);
+    assert_eq!(
+        (
+            s(&first, "status").as_str(),
+            first["approvals_counted"].as_u64()
+        ),
+        ("awaiting approvals", Some(1))
+    );
+    assert!(guardians[0]
+        .1
+        .fails(&["emergency", "approve", &request])
+        .contains("AlreadyApproved"));
+    assert!(stranger
+        .fails(&["emergency", "approve", &request])
+        .contains("is not a guardian"));
+    let granted = guardians[1].1.ok(&["emergency", "approve", &request]);
+    assert_eq!(s(&granted, "status"), "granted");
+    let consent = s(&granted, "consent");
+
+    // The clinic reads the summary (receipt first) and nothing else.
+    let out = dir.path().join("er-summary.json");
+    er.ok(&["access", &consent, &summary, "--out", out.to_str().unwrap()]);
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(fixtures().join("emergency-summary.json")).unwrap()
+    );
+    let err = er.fails(&[
+        "access",
+        &consent,
+        &diagnosis,
+        "--out",
+        dir.path().join("x.json").to_str().unwrap(),
+    ]);
+    assert!(err.contains("no entry for attestation"), "{err}");
+    // A guardian holds no key that opens the diagnosis either, and cannot use the consent.
+    let err = guardians[0].1.fails(&[
+        "access",
+        &consent,
+        &summary,
+        "--out",
+        dir.path().join("y.json").to_str().unwrap(),
+    ]);
+    assert!(
+        err.contains("NotGrantee") || err.contains("cannot open") || err.contains("decrypt"),
+        "{err}"
+    );
+
+    // The audit trail shows every step, loudly.
+    let audit = patient.ok(&["audit"]);
+    let events: Vec<String> = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| s(e, "event"))
+        .collect();
+    for expected in ["EMERGENCY-REQUEST", "EMERGENCY-APPROVE", "EMERGENCY-GRANT"] {
+        assert!(
+            events.iter().any(|e| e == expected),
+            "{expected} in {events:?}"
+        );
+    }
+    assert_eq!(
+        events.iter().filter(|e| *e == "EMERGENCY-APPROVE").count(),
+        2
+    );
+    assert!(audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["event"] == "read"
+            && e["purpose"] == "ETREAT"
+            && e["who"] == er_kp.pubkey().to_string()));
+
+    // The consent ends by itself: two hours later the read is refused on-chain.
+    let now = rpc.get_block_time(rpc.get_slot().unwrap()).unwrap();
+    time_travel(&rpc, now + 2 * 3_600 + 60);
+    let err = er.fails(&[
+        "access",
+        &consent,
+        &summary,
+        "--out",
+        dir.path().join("z.json").to_str().unwrap(),
+    ]);
+    assert!(err.contains("ConsentExpired"), "{err}");
+    // A second emergency, ended early by a guardian.
+    let second = s(
+        &er.ok(&["emergency", "request", &profile, "--hours", "1"]),
+        "request",
+    );
+    guardians[2].1.ok(&["emergency", "approve", &second]);
+    let consent2 = s(
+        &guardians[0].1.ok(&["emergency", "approve", &second]),
+        "consent",
+    );
+    assert_eq!(
+        s(&guardians[2].1.ok(&["emergency", "end", &second]), "status"),
+        "ended"
+    );
+    let err = er.fails(&[
+        "access",
+        &consent2,
+        &summary,
+        "--out",
+        dir.path().join("w.json").to_str().unwrap(),
+    ]);
+    assert!(err.contains("ConsentRevoked"), "{err}");
+
+    // A doctor's ordinary consent, granted before the wallet is lost.
+    let doctor_key = s(&doctor.ok(&["identity"]), "encryption_key");
+    let doctor_consent = s(
+        &patient.ok(&[
+            "consent",
+            "grant",
+            "--grantee",
+            &doctor_kp.pubkey().to_string(),
+            "--grantee-key",
+            &doctor_key,
+            "--kinds",
+            "diagnosis",
+            "--days",
+            "30",
+        ]),
+        "consent",
+    );
+
+    // Social recovery: the patient "loses" the wallet; guardians move the profile.
+    let (new_kp, new_wallet) = actor(dir.path(), "new-wallet", &rpc, &url, &store);
+    let proposed = guardians[0].1.ok(&[
+        "recovery",
+        "propose",
+        &profile,
+        "--new-wallet",
+        &new_kp.pubkey().to_string(),
+    ]);
+    assert_eq!(s(&proposed, "status"), "awaiting approvals");
+    // First attempt: the (not yet lost) wallet cancels during the time lock.
+    let locked = guardians[1].1.ok(&["recovery", "approve", &profile]);
+    assert_eq!(s(&locked, "status"), "time-locked");
+    assert!(new_wallet
+        .fails(&["recovery", "execute", &profile])
+        .contains("TimelockActive"));
+    patient.ok(&["recovery", "cancel"]);
+    assert!(new_wallet
+        .fails(&["recovery", "execute", &profile])
+        .contains("pending recovery"));
+    // Second attempt goes through after 48 hours.
+    guardians[2].1.ok(&[
+        "recovery",
+        "propose",
+        &profile,
+        "--new-wallet",
+        &new_kp.pubkey().to_string(),
+    ]);
+    let locked = guardians[0].1.ok(&["recovery", "approve", &profile]);
+    let unlocks_at = locked["unlocks_at"].as_i64().unwrap();
+    time_travel(&rpc, unlocks_at + 5);
+    let done = new_wallet.ok(&["recovery", "execute", &profile]);
+    assert_eq!(s(&done, "authority"), new_kp.pubkey().to_string());
+    assert_eq!(s(&new_wallet.ok(&["patient", "show"]), "patient"), profile);
+    assert!(patient
+        .fails(&["consent", "list"])
+        .contains("no patient profile"));
+
+    // The new wallet cannot open its records until the issuing clinic re-wraps them.
+    let mine = dir.path().join("mine.json");
+    new_wallet.fails(&["fetch", &diagnosis, "--out", mine.to_str().unwrap()]);
+    let rewrapped = clinic.ok(&["recovery", "rewrap", &profile]);
+    assert_eq!(rewrapped["records"], 2);
+    new_wallet.ok(&["fetch", &diagnosis, "--out", mine.to_str().unwrap()]);
+    assert_eq!(
+        std::fs::read(&mine).unwrap(),
+        std::fs::read(fixtures().join("diagnosis-diabetes.json")).unwrap()
+    );
+    // Old consents keep working, and the new wallet grants new ones over old records.
+    let read = dir.path().join("doctor.json");
+    doctor.ok(&[
+        "access",
+        &doctor_consent,
+        &diagnosis,
+        "--out",
+        read.to_str().unwrap(),
+    ]);
+    let (nurse_kp, nurse) = actor(dir.path(), "nurse", &rpc, &url, &store);
+    let nurse_key = s(&nurse.ok(&["identity"]), "encryption_key");
+    let nurse_wallet = nurse_kp.pubkey().to_string();
+    let nurse_consent = s(
+        &new_wallet.ok(&[
+            "consent",
+            "grant",
+            "--grantee",
+            &nurse_wallet,
+            "--grantee-key",
+            &nurse_key,
+            "--kinds",
+            "diagnosis",
+        ]),
+        "consent",
+    );
+    nurse.ok(&[
+        "access",
+        &nurse_consent,
+        &diagnosis,
+        "--out",
+        dir.path().join("nurse.json").to_str().unwrap(),
+    ]);
+    validator.stop();
+}

@@ -16,6 +16,9 @@ use crate::fhir::{self, FhirError, Summary};
 pub const ENVELOPE_FORMAT: &str = "rekam-record/1";
 pub const GRANT_FORMAT: &str = "rekam-key-grant/1";
 pub const MEMO_PREFIX: &str = "rekam-record:";
+/// Memo prefix announcing a patient grant: record keys an issuer wrapped to a patient's
+/// new encryption key after a recovery (the memo lists the patient profile).
+pub const PATIENT_GRANT_PREFIX: &str = "rekam-patient-grant:";
 /// The SPL Memo program (v3).
 pub const MEMO_PROGRAM: Pubkey =
     anchor_lang::pubkey!("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr");
@@ -296,6 +299,47 @@ impl KeyGrantObject {
         Ok(())
     }
 
+    /// Adds `entry` of another grant (whose grantee is `holder`) re-wrapped to this
+    /// grant's grantee. The record itself is not needed: the data key moves from one
+    /// wrapping to another under the same record-prefix AAD.
+    pub fn add_from(&mut self, entry: &GrantEntry, holder: &Identity) -> Result<(), RecordError> {
+        let prefix = b64()
+            .decode(&entry.record_prefix)
+            .map_err(|_| RecordError::Grant("record prefix is not base64".into()))?;
+        let key = wrap::unwrap(&entry_stanza(entry)?, holder, &prefix)?;
+        let grantee = self.grantee()?;
+        let stanza = wrap::wrap(&key, &grantee, &prefix)?;
+        self.remove(
+            &entry
+                .attestation
+                .parse()
+                .map_err(|_| RecordError::Grant("entry names no attestation".into()))?,
+        );
+        self.entries.push(GrantEntry {
+            attestation: entry.attestation.clone(),
+            locator: entry.locator.clone(),
+            record_prefix: entry.record_prefix.clone(),
+            stanza: b64().encode(stanza.to_bytes()),
+        });
+        Ok(())
+    }
+
+    /// The same records re-wrapped for `to` (a guardian re-wrapping for a clinic).
+    pub fn regrant(&self, holder: &Identity, to: &[u8; 32]) -> Result<KeyGrantObject, RecordError> {
+        let mut out = KeyGrantObject::new(to);
+        for entry in &self.entries {
+            out.add_from(entry, holder)?;
+        }
+        Ok(out)
+    }
+
+    fn grantee(&self) -> Result<[u8; 32], RecordError> {
+        hex::decode(&self.grantee_key)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| RecordError::Grant("grantee key is not 32 hex bytes".into()))
+    }
+
     /// Drops the entry of `attestation`, if any; true when one was there.
     pub fn remove(&mut self, attestation: &Pubkey) -> bool {
         let name = attestation.to_string();
@@ -321,13 +365,7 @@ impl KeyGrantObject {
         grantee: &Identity,
     ) -> Result<(Envelope, Header), RecordError> {
         let entry = self.entry(attestation)?;
-        let stanza_bytes = b64()
-            .decode(&entry.stanza)
-            .map_err(|_| RecordError::Grant("stanza is not base64".into()))?;
-        let stanza_bytes: [u8; STANZA_LEN] = stanza_bytes
-            .try_into()
-            .map_err(|_| RecordError::Grant("stanza has the wrong length".into()))?;
-        let stanza = Stanza::from_bytes(&stanza_bytes);
+        let stanza = entry_stanza(entry)?;
         let (header, header_bytes) = Header::read_from(&mut &record[..])?;
         if b64().encode(header.prefix_bytes()) != entry.record_prefix {
             return Err(RecordError::Grant(
@@ -358,5 +396,56 @@ impl KeyGrantObject {
             )));
         }
         Ok(grant)
+    }
+}
+
+fn entry_stanza(entry: &GrantEntry) -> Result<Stanza, RecordError> {
+    let bytes = b64()
+        .decode(&entry.stanza)
+        .map_err(|_| RecordError::Grant("stanza is not base64".into()))?;
+    let bytes: [u8; STANZA_LEN] = bytes
+        .try_into()
+        .map_err(|_| RecordError::Grant("stanza has the wrong length".into()))?;
+    Ok(Stanza::from_bytes(&bytes))
+}
+
+pub const GUARDIAN_GRANTS_FORMAT: &str = "rekam-guardian-grants/1";
+
+/// The guardians' key grant: one [`KeyGrantObject`] per guardian over the emergency
+/// scope. A guardian opens only their own, and only to re-wrap it for a clinic.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GuardianGrants {
+    pub format: String,
+    pub grants: Vec<KeyGrantObject>,
+}
+
+impl GuardianGrants {
+    pub fn new(grants: Vec<KeyGrantObject>) -> Self {
+        Self {
+            format: GUARDIAN_GRANTS_FORMAT.into(),
+            grants,
+        }
+    }
+
+    /// The grant of the guardian whose X25519 key is `key`.
+    pub fn for_key(&self, key: &[u8; 32]) -> Option<&KeyGrantObject> {
+        let name = hex::encode(key);
+        self.grants.iter().find(|g| g.grantee_key == name)
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("grants serialize")
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, RecordError> {
+        let grants: GuardianGrants =
+            serde_json::from_slice(bytes).map_err(|e| RecordError::Grant(e.to_string()))?;
+        if grants.format != GUARDIAN_GRANTS_FORMAT {
+            return Err(RecordError::Grant(format!(
+                "unknown format {:?}",
+                grants.format
+            )));
+        }
+        Ok(grants)
     }
 }

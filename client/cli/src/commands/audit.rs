@@ -35,12 +35,12 @@ impl Render for Trail {
     fn text(&self) -> String {
         let mut out = format!("Audit trail of patient {}\n", self.patient);
         out.push_str(&format!(
-            "  {:<20} {:<8} {:<45} {:<8} {}\n",
+            "  {:<20} {:<17} {:<45} {:<8} {}\n",
             "time (UTC)", "event", "who", "why", "record"
         ));
         for e in &self.events {
             out.push_str(&format!(
-                "  {:<20} {:<8} {:<45} {:<8} {}\n",
+                "  {:<20} {:<17} {:<45} {:<8} {}\n",
                 utc(e.at),
                 e.event,
                 e.who,
@@ -84,6 +84,37 @@ pub fn trail(app: &App, patient: &Pubkey) -> anyhow::Result<Trail> {
                 record: Some(receipt.attestation.to_string()),
                 consent: consent_key.to_string(),
             });
+        }
+    }
+    // Break-glass steps, loudly: every request, approval, grant and early end.
+    let requests = app
+        .chain
+        .list::<rekam::EmergencyRequest>(Some((crate::app::offsets::AFTER_HEADER, *patient)))?;
+    for (key, r) in requests {
+        let reason = r.reason.code().to_string();
+        let mut push = |at: i64, event: &'static str, who: String| {
+            events.push(Event {
+                at,
+                event,
+                who,
+                purpose: reason.clone(),
+                record: None,
+                consent: if r.granted_at != 0 {
+                    r.consent.to_string()
+                } else {
+                    key.to_string()
+                },
+            })
+        };
+        push(r.requested_at, "EMERGENCY-REQUEST", r.requester.to_string());
+        for a in &r.approvals {
+            push(a.at, "EMERGENCY-APPROVE", a.guardian.to_string());
+        }
+        if r.granted_at != 0 {
+            push(r.granted_at, "EMERGENCY-GRANT", r.requester.to_string());
+        }
+        if r.ended_at != 0 {
+            push(r.ended_at, "EMERGENCY-END", r.requester.to_string());
         }
     }
     events.sort_by(|a, b| a.at.cmp(&b.at).then(a.event.cmp(b.event)));

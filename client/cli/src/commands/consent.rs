@@ -219,7 +219,14 @@ pub fn grant(
         let locator = app.record_locator(&attestation)?;
         let bytes = App::block_on(store.get(&locator))?
             .with_context(|| format!("cannot fetch {locator}"))?;
-        grant.add(&attestation, &locator.to_string(), &bytes, &identity)?;
+        app.grant_own(
+            &mut grant,
+            &patient_key,
+            &attestation,
+            &locator.to_string(),
+            &bytes,
+            &identity,
+        )?;
     }
     let grant_bytes = grant.to_bytes();
     let hash = rekam_client::storage::digest(&grant_bytes);
@@ -308,7 +315,7 @@ pub fn rekey(app: &mut App, revoked: &rekam::Consent) -> anyhow::Result<Rekeyed>
         let old: Locator = entry.locator.parse()?;
         let bytes =
             App::block_on(store.get(&old))?.with_context(|| format!("cannot fetch {old}"))?;
-        let (envelope, _) = record::open(&bytes, &identity)?;
+        let envelope = app.open_own(&patient_key, &attestation, &bytes, &identity)?;
         let a: rekam::Attestation = app.fetch(&attestation, "attestation")?;
         let issuer: Issuer = app.fetch(&a.issuer, "issuer")?;
         let (sealed, _) =

@@ -132,7 +132,7 @@ pub fn fetch(settings: &Settings, args: FetchArgs) -> anyhow::Result<()> {
     let bytes =
         App::block_on(store.get(&locator))?.with_context(|| format!("cannot fetch {locator}"))?;
     let identity = app.identity()?;
-    let (envelope, _) = record::open(&bytes, &identity)?;
+    let envelope = app.open_own(&attestation.patient, &args.attestation, &bytes, &identity)?;
     envelope.check(&app.program_id(), &args.attestation, &attestation)?;
     write_bundle(&args.out, &envelope.content()?)?;
     output::print(

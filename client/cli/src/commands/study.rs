@@ -764,7 +764,7 @@ pub fn contribute(
     let bytes = App::block_on(store.get(&locator))?
         .with_context(|| format!("cannot fetch your record {locator}"))?;
     let identity = app.identity()?;
-    let (envelope, _) = record::open(&bytes, &identity)?;
+    let envelope = app.open_own(&patient_key, attestation_key, &bytes, &identity)?;
     envelope.check(&pid, attestation_key, &attestation)?;
 
     let copy = ResearchCopy::build(&envelope, study_key, attestation_key)?;

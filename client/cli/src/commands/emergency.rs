@@ -1,0 +1,329 @@
+//! `rekam emergency request|approve|end|show|list`: break-glass access.
+//!
+//! A clinic requests; guardians approve; the guardian whose approval reaches the
+//! threshold also re-wraps the emergency records' keys for the clinic and creates the
+//! emergency consent, in the same transaction. The clinic then reads with
+//! `rekam access <CONSENT> <ATTESTATION>` (receipt first, like any consent). The patient
+//! or any guardian can end it early; otherwise it ends by itself.
+
+use anchor_lang::prelude::Pubkey;
+use anyhow::{bail, Context};
+use rekam::{
+    valid_approvals, EmergencyReason, EmergencyRequest, EmergencyRequestArgs, Guardianship, Issuer,
+    KeyGrant, Patient,
+};
+use rekam_client::storage;
+use rekam_client::{ix, pda};
+use serde::Serialize;
+use solana_signer::Signer;
+
+use crate::app::{offsets, pubkey_arg, App};
+use crate::commands::guardians::load_grants;
+use crate::output::{self, Render};
+use crate::settings::Settings;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Clinic: ask a patient's guardians for emergency access.
+    Request {
+        #[arg(value_parser = pubkey_arg)]
+        patient: Pubkey,
+        /// etreat (emergency treatment) or btg (break the glass).
+        #[arg(long, default_value = "etreat")]
+        reason: String,
+        /// How long the access should last, in hours (within the patient's limit, ≤ 72).
+        #[arg(long, default_value_t = 12)]
+        hours: u32,
+        /// How long guardians have to approve, in minutes (≤ 1440).
+        #[arg(long, default_value_t = 60)]
+        window_minutes: u32,
+    },
+    /// Guardian: approve a request; the approval that reaches the threshold grants access.
+    Approve {
+        #[arg(value_parser = pubkey_arg)]
+        request: Pubkey,
+    },
+    /// Patient or guardian: end emergency access now.
+    End {
+        #[arg(value_parser = pubkey_arg)]
+        request: Pubkey,
+    },
+    /// Show one request.
+    Show {
+        #[arg(value_parser = pubkey_arg)]
+        request: Pubkey,
+    },
+    /// List a patient's emergency requests (default: yours).
+    List {
+        #[arg(long, value_parser = pubkey_arg)]
+        patient: Option<Pubkey>,
+    },
+}
+
+#[derive(Serialize)]
+pub struct RequestOut {
+    pub request: String,
+    pub patient: String,
+    pub requester: String,
+    pub issuer: String,
+    pub reason: String,
+    pub status: String,
+    pub duration_hours: f64,
+    pub requested_at: i64,
+    pub approve_by: i64,
+    pub approvals: Vec<String>,
+    pub approvals_counted: usize,
+    pub threshold: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+impl Render for RequestOut {
+    fn text(&self) -> String {
+        let mut out = format!(
+            "Emergency request {} ({})\n  Patient:    {}\n  Clinic:     {} (wallet {})\n  Reason:     {}, {} h\n  Approvals:  {} of {} needed{}\n  Approve by: {}",
+            self.request,
+            self.status,
+            self.patient,
+            self.issuer,
+            self.requester,
+            self.reason,
+            self.duration_hours,
+            self.approvals_counted,
+            self.threshold,
+            if self.approvals.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", self.approvals.join(", "))
+            },
+            self.approve_by
+        );
+        if let Some(c) = &self.consent {
+            out.push_str(&format!(
+                "\n  Consent:    {c} (until {})",
+                self.expires_at.unwrap_or(0)
+            ));
+        }
+        if let Some(sig) = &self.signature {
+            out.push_str(&format!("\n  Signature:  {sig}"));
+        }
+        out
+    }
+}
+
+#[derive(Serialize)]
+struct RequestList(Vec<RequestOut>);
+
+impl Render for RequestList {
+    fn text(&self) -> String {
+        if self.0.is_empty() {
+            return "No emergency requests".into();
+        }
+        self.0
+            .iter()
+            .map(Render::text)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+pub fn describe(
+    app: &App,
+    key: &Pubkey,
+    r: &EmergencyRequest,
+    signature: Option<String>,
+) -> anyhow::Result<RequestOut> {
+    let g: Guardianship = app.fetch(
+        &pda::guardianship(&app.program_id(), &r.patient),
+        "guardianship",
+    )?;
+    let consent = (r.granted_at != 0)
+        .then(|| app.chain.fetch::<rekam::Consent>(&r.consent))
+        .transpose()?
+        .flatten();
+    let t = now();
+    let status = match &consent {
+        Some(c) if c.revoked_at != 0 => "ended",
+        Some(c) if t >= c.expires_at => "expired",
+        Some(_) => "granted",
+        None if t >= r.approve_by => "request expired",
+        None => "awaiting approvals",
+    };
+    Ok(RequestOut {
+        request: key.to_string(),
+        patient: r.patient.to_string(),
+        requester: r.requester.to_string(),
+        issuer: r.issuer.to_string(),
+        reason: r.reason.code().into(),
+        status: status.into(),
+        duration_hours: r.duration_seconds as f64 / 3_600.0,
+        requested_at: r.requested_at,
+        approve_by: r.approve_by,
+        approvals: r.approvals.iter().map(|a| a.guardian.to_string()).collect(),
+        approvals_counted: valid_approvals(&r.approvals, &g.guardians),
+        threshold: g.threshold,
+        consent: consent.as_ref().map(|_| r.consent.to_string()),
+        expires_at: consent.map(|c| c.expires_at),
+        signature,
+    })
+}
+
+pub fn request(
+    app: &mut App,
+    patient: &Pubkey,
+    reason: EmergencyReason,
+    hours: u32,
+    window_minutes: u32,
+) -> anyhow::Result<RequestOut> {
+    let pid = app.program_id();
+    let (issuer_key, _) = app.own_issuer()?;
+    app.fetch::<Patient>(patient, "patient profile")?;
+    let g: Guardianship = app
+        .fetch(&pda::guardianship(&pid, patient), "guardianship")
+        .context("this patient has named no guardians, so there is no emergency access")?;
+    let signer = app.signer()?.insecure_clone();
+    let ix = ix::emergency_request(
+        &pid,
+        &signer.pubkey(),
+        &issuer_key,
+        patient,
+        g.emergencies_requested,
+        EmergencyRequestArgs {
+            reason,
+            duration_seconds: i64::from(hours) * 3_600,
+            approval_window_seconds: i64::from(window_minutes) * 60,
+        },
+    );
+    let signature = app.chain.send(&[ix], &signer, &[])?;
+    let key = pda::emergency_request(&pid, patient, g.emergencies_requested);
+    let r: EmergencyRequest = app.fetch(&key, "emergency request")?;
+    describe(app, &key, &r, Some(signature))
+}
+
+/// A guardian approves; when this approval reaches the threshold, the guardian also
+/// re-wraps the emergency keys for the clinic and creates the emergency consent.
+pub fn approve(app: &mut App, request_key: &Pubkey) -> anyhow::Result<RequestOut> {
+    let pid = app.program_id();
+    let r: EmergencyRequest = app.fetch(request_key, "emergency request")?;
+    let g: Guardianship = app.fetch(&pda::guardianship(&pid, &r.patient), "guardianship")?;
+    let signer = app.signer()?.insecure_clone();
+    if !g.is_guardian(&signer.pubkey()) {
+        bail!(
+            "wallet {} is not a guardian of patient {}",
+            signer.pubkey(),
+            r.patient
+        );
+    }
+    let mut ixs = vec![ix::emergency_approve(
+        &pid,
+        &signer.pubkey(),
+        &r.patient,
+        request_key,
+    )];
+    let mut stored = None;
+    if valid_approvals(&r.approvals, &g.guardians) + 1 >= usize::from(g.threshold) {
+        // Re-wrap this guardian's copy of the emergency keys for the clinic.
+        let identity = app.identity()?;
+        let (_, grants) = load_grants(app, &g)?;
+        let mine = grants
+            .for_key(&identity.public_key())
+            .context("the guardians' grants hold nothing for this wallet's key; ask the patient to run `rekam guardians set` again")?;
+        let clinic: Issuer = app.fetch(&r.issuer, "clinic")?;
+        let bytes = mine.regrant(&identity, &clinic.encryption_key)?.to_bytes();
+        let hash = storage::digest(&bytes);
+        let store = app.store()?;
+        let locator = App::block_on(store.put(bytes))??;
+        let patient: Patient = app.fetch(&r.patient, "patient profile")?;
+        ixs.push(ix::emergency_activate(
+            &pid,
+            &signer.pubkey(),
+            &r.patient,
+            request_key,
+            patient.consents_created,
+            KeyGrant {
+                hash,
+                locator: locator.compact(),
+            },
+        ));
+        stored = Some((store, locator));
+    }
+    let signature = match app.chain.send(&ixs, &signer, &[]) {
+        Ok(sig) => sig,
+        Err(err) => {
+            if let Some((store, locator)) = stored {
+                let _ = App::block_on(store.delete(&locator));
+            }
+            return Err(anyhow::Error::new(err).context("the approval was refused"));
+        }
+    };
+    let r: EmergencyRequest = app.fetch(request_key, "emergency request")?;
+    describe(app, request_key, &r, Some(signature))
+}
+
+pub fn end(app: &mut App, request_key: &Pubkey) -> anyhow::Result<RequestOut> {
+    let pid = app.program_id();
+    let r: EmergencyRequest = app.fetch(request_key, "emergency request")?;
+    if r.granted_at == 0 {
+        bail!("emergency request {request_key} was never granted");
+    }
+    let signer = app.signer()?.insecure_clone();
+    let ix = ix::emergency_end(&pid, &signer.pubkey(), &r.patient, request_key, &r.consent);
+    let signature = app.chain.send(&[ix], &signer, &[])?;
+    let r: EmergencyRequest = app.fetch(request_key, "emergency request")?;
+    describe(app, request_key, &r, Some(signature))
+}
+
+pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
+    let mut app = App::new(settings);
+    let format = settings.output;
+    match command {
+        Command::Request {
+            patient,
+            reason,
+            hours,
+            window_minutes,
+        } => {
+            let reason = match reason.as_str() {
+                "etreat" => EmergencyReason::EmergencyTreatment,
+                "btg" => EmergencyReason::BreakTheGlass,
+                other => bail!("unknown reason {other:?}: use etreat or btg"),
+            };
+            output::print(
+                format,
+                &request(&mut app, &patient, reason, hours, window_minutes)?,
+            )
+        }
+        Command::Approve { request } => output::print(format, &approve(&mut app, &request)?),
+        Command::End { request } => output::print(format, &end(&mut app, &request)?),
+        Command::Show { request } => {
+            let r: EmergencyRequest = app.fetch(&request, "emergency request")?;
+            output::print(format, &describe(&app, &request, &r, None)?)
+        }
+        Command::List { patient } => {
+            let patient = match patient {
+                Some(p) => p,
+                None => app.own_patient()?.0,
+            };
+            let mut rows = Vec::new();
+            let mut found = app
+                .chain
+                .list::<EmergencyRequest>(Some((offsets::AFTER_HEADER, patient)))?;
+            found.sort_by_key(|(_, r)| r.index);
+            for (key, r) in found {
+                rows.push(describe(&app, &key, &r, None)?);
+            }
+            output::print(format, &RequestList(rows))
+        }
+    }
+}

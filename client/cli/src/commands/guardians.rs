@@ -1,0 +1,282 @@
+//! `rekam guardians set|show`: the patient names guardians for emergencies and recovery.
+//!
+//! `set` wraps the keys of the emergency scope (e.g. the emergency summary record) to
+//! each guardian, stores those grants, and sets the guardians on-chain (first time or as
+//! a change). Guardians hold nothing else.
+
+use anchor_lang::prelude::Pubkey;
+use anyhow::{bail, Context};
+use rekam::{ConsentScope, GuardiansArgs, Guardianship, KeyGrant};
+use rekam_client::record::{GuardianGrants, KeyGrantObject};
+use rekam_client::storage::{self, Locator};
+use rekam_client::{ix, pda};
+use serde::Serialize;
+use solana_signer::Signer;
+
+use crate::app::{pubkey_arg, App};
+use crate::commands::consent::parse_kind;
+use crate::commands::issuer::parse_key;
+use crate::output::{self, Render};
+use crate::settings::Settings;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Name guardians (or replace them): wallets and their encryption keys, a threshold,
+    /// the emergency scope and limits.
+    Set {
+        /// A guardian as WALLET=ENCRYPTION_KEY_HEX (their `rekam identity`); repeatable.
+        #[arg(long = "guardian", required = true)]
+        guardians: Vec<String>,
+        /// Approvals needed (M of N).
+        #[arg(long)]
+        threshold: u8,
+        /// Records a clinic may read in an emergency (repeatable).
+        #[arg(long = "emergency-attestation", value_parser = pubkey_arg)]
+        emergency_attestations: Vec<Pubkey>,
+        /// Record kinds a clinic may read in an emergency.
+        #[arg(long, value_delimiter = ',')]
+        emergency_kinds: Vec<String>,
+        /// Longest emergency access, in hours (at most 72).
+        #[arg(long, default_value_t = 24)]
+        emergency_max_hours: u32,
+        /// Time lock of a social recovery, in hours (24 to 720).
+        #[arg(long, default_value_t = 48)]
+        recovery_timelock_hours: u32,
+    },
+    /// Show a patient's guardians (default: yours).
+    Show {
+        #[arg(long, value_parser = pubkey_arg)]
+        patient: Option<Pubkey>,
+    },
+}
+
+#[derive(Serialize)]
+pub struct GuardiansOut {
+    pub patient: String,
+    pub guardianship: String,
+    pub guardians: Vec<String>,
+    pub threshold: u8,
+    pub emergency_kinds: Vec<String>,
+    pub emergency_attestations: Vec<String>,
+    pub emergency_max_hours: i64,
+    pub recovery_timelock_hours: i64,
+    pub emergencies_requested: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub records_in_grants: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+impl Render for GuardiansOut {
+    fn text(&self) -> String {
+        let mut out = format!(
+            "Guardians of patient {} ({} of {} must approve)\n",
+            self.patient,
+            self.threshold,
+            self.guardians.len()
+        );
+        for g in &self.guardians {
+            out.push_str(&format!("  {g}\n"));
+        }
+        out.push_str(&format!(
+            "  Emergency scope: kinds [{}], records [{}]; at most {} h\n  Recovery time lock: {} h",
+            self.emergency_kinds.join(", "),
+            self.emergency_attestations.join(", "),
+            self.emergency_max_hours,
+            self.recovery_timelock_hours
+        ));
+        if let Some(n) = self.records_in_grants {
+            out.push_str(&format!(
+                "\n  Emergency records wrapped to each guardian: {n}"
+            ));
+        }
+        if let Some(sig) = &self.signature {
+            out.push_str(&format!("\n  Signature: {sig}"));
+        }
+        out
+    }
+}
+
+pub fn describe(key: &Pubkey, g: &Guardianship) -> GuardiansOut {
+    GuardiansOut {
+        patient: g.patient.to_string(),
+        guardianship: key.to_string(),
+        guardians: g.guardians.iter().map(ToString::to_string).collect(),
+        threshold: g.threshold,
+        emergency_kinds: rekam::AttestationKind::ALL
+            .iter()
+            .filter(|k| g.emergency_scope.kinds & k.bit() != 0)
+            .map(|k| rekam_client::record::kind_name(*k).to_string())
+            .collect(),
+        emergency_attestations: g
+            .emergency_scope
+            .attestations
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        emergency_max_hours: g.emergency_max_seconds / 3_600,
+        recovery_timelock_hours: g.recovery_timelock_seconds / 3_600,
+        emergencies_requested: g.emergencies_requested,
+        records_in_grants: None,
+        signature: None,
+    }
+}
+
+/// The guardians' grants object a guardianship points at.
+pub fn load_grants(app: &App, g: &Guardianship) -> anyhow::Result<(Locator, GuardianGrants)> {
+    let locator = Locator::from_compact(&g.key_grant.locator, &g.key_grant.hash)?;
+    let store = app.store()?;
+    let bytes = App::block_on(store.get(&locator))?
+        .with_context(|| format!("cannot fetch the guardians' key grants {locator}"))?;
+    if storage::digest(&bytes) != g.key_grant.hash {
+        bail!("guardian grants {locator} do not match the hash on-chain");
+    }
+    Ok((locator, GuardianGrants::from_bytes(&bytes)?))
+}
+
+/// Sets (or replaces) the signer's guardians.
+pub fn set(
+    app: &mut App,
+    guardians: &[(Pubkey, [u8; 32])],
+    threshold: u8,
+    scope: ConsentScope,
+    emergency_max_hours: u32,
+    recovery_timelock_hours: u32,
+) -> anyhow::Result<GuardiansOut> {
+    let pid = app.program_id();
+    if scope.is_empty() {
+        bail!("name the emergency scope: --emergency-attestation and/or --emergency-kinds");
+    }
+    let (patient_key, _) = app.own_patient()?;
+    let identity = app.identity()?;
+    let store = app.store()?;
+
+    // The emergency records' keys, wrapped to each guardian.
+    let mut grants: Vec<KeyGrantObject> = guardians
+        .iter()
+        .map(|(_, key)| KeyGrantObject::new(key))
+        .collect();
+    let mut records = 0;
+    for (attestation, a) in app.attestations_of(&patient_key)? {
+        if !(scope.kinds & a.kind.bit() != 0 || scope.attestations.contains(&attestation)) {
+            continue;
+        }
+        let locator = app.record_locator(&attestation)?;
+        let bytes = App::block_on(store.get(&locator))?
+            .with_context(|| format!("cannot fetch {locator}"))?;
+        for grant in grants.iter_mut() {
+            app.grant_own(
+                grant,
+                &patient_key,
+                &attestation,
+                &locator.to_string(),
+                &bytes,
+                &identity,
+            )?;
+        }
+        records += 1;
+    }
+    if records == 0 {
+        bail!(
+            "no record of yours is in the emergency scope yet; attest the emergency summary first"
+        );
+    }
+    let bytes = GuardianGrants::new(grants).to_bytes();
+    let hash = storage::digest(&bytes);
+    let locator = App::block_on(store.put(bytes))??;
+    let args = GuardiansArgs {
+        guardians: guardians.iter().map(|(w, _)| *w).collect(),
+        threshold,
+        emergency_scope: scope,
+        emergency_max_seconds: i64::from(emergency_max_hours) * 3_600,
+        recovery_timelock_seconds: i64::from(recovery_timelock_hours) * 3_600,
+        key_grant: KeyGrant {
+            hash,
+            locator: locator.compact(),
+        },
+    };
+    let guardianship_key = pda::guardianship(&pid, &patient_key);
+    let existing = app.chain.fetch::<Guardianship>(&guardianship_key)?;
+    let signer = app.signer()?.insecure_clone();
+    let ix = match existing {
+        Some(_) => ix::guardians_change(&pid, &signer.pubkey(), &patient_key, args),
+        None => ix::guardians_set(&pid, &signer.pubkey(), &patient_key, args),
+    };
+    let signature = match app.chain.send(&[ix], &signer, &[]) {
+        Ok(sig) => sig,
+        Err(err) => {
+            let _ = App::block_on(store.delete(&locator));
+            return Err(anyhow::Error::new(err).context("guardians were not set"));
+        }
+    };
+    if let Some(old) = existing {
+        // The previous grants are superseded (IPFS copies cannot be recalled).
+        if let Ok(old) = Locator::from_compact(&old.key_grant.locator, &old.key_grant.hash) {
+            let _ = App::block_on(store.delete(&old));
+        }
+    }
+    let g: Guardianship = app.fetch(&guardianship_key, "guardianship")?;
+    let mut out = describe(&guardianship_key, &g);
+    out.records_in_grants = Some(records);
+    out.signature = Some(signature);
+    Ok(out)
+}
+
+/// Parses `WALLET=KEYHEX`.
+pub fn parse_guardian(text: &str) -> anyhow::Result<(Pubkey, [u8; 32])> {
+    let (wallet, key) = text
+        .split_once('=')
+        .with_context(|| format!("{text:?}: write a guardian as WALLET=ENCRYPTION_KEY_HEX"))?;
+    Ok((
+        wallet
+            .trim()
+            .parse()
+            .with_context(|| format!("{wallet:?} is not a wallet address"))?,
+        parse_key(key)?,
+    ))
+}
+
+pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
+    let mut app = App::new(settings);
+    match command {
+        Command::Set {
+            guardians,
+            threshold,
+            emergency_attestations,
+            emergency_kinds,
+            emergency_max_hours,
+            recovery_timelock_hours,
+        } => {
+            let guardians = guardians
+                .iter()
+                .map(|g| parse_guardian(g))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let kinds = emergency_kinds
+                .iter()
+                .map(|k| parse_kind(k).map(|k| k.bit()))
+                .try_fold(0u8, |mask, bit| bit.map(|b| mask | b))?;
+            let scope = ConsentScope {
+                kinds,
+                attestations: emergency_attestations,
+            };
+            let out = set(
+                &mut app,
+                &guardians,
+                threshold,
+                scope,
+                emergency_max_hours,
+                recovery_timelock_hours,
+            )?;
+            output::print(settings.output, &out)
+        }
+        Command::Show { patient } => {
+            let patient = match patient {
+                Some(p) => p,
+                None => app.own_patient()?.0,
+            };
+            let key = pda::guardianship(&app.program_id(), &patient);
+            let g: Guardianship = app.fetch(&key, "guardianship (no guardians named)")?;
+            output::print(settings.output, &describe(&key, &g))
+        }
+    }
+}
