@@ -1179,8 +1179,47 @@ fn guardians_break_glass_and_recover_a_lost_wallet() {
     ]);
     assert!(err.contains("ConsentRevoked"), "{err}");
 
-    // A doctor's ordinary consent, granted before the wallet is lost.
+    // Revoking a consent over the summary re-keys it; the guardians' grants follow, so
+    // a third emergency still reads the (new) summary.
     let doctor_key = s(&doctor.ok(&["identity"]), "encryption_key");
+    let revoked = s(
+        &patient.ok(&[
+            "consent",
+            "grant",
+            "--grantee",
+            &doctor_kp.pubkey().to_string(),
+            "--grantee-key",
+            &doctor_key,
+            "--kinds",
+            "diagnosis",
+        ]),
+        "consent",
+    );
+    let rekeyed = patient.ok(&["consent", "revoke", &revoked]);
+    assert_eq!(rekeyed["rekeyed"]["records"], 2, "{rekeyed}");
+    let third = s(
+        &er.ok(&["emergency", "request", &profile, "--hours", "1"]),
+        "request",
+    );
+    guardians[1].1.ok(&["emergency", "approve", &third]);
+    let consent3 = s(
+        &guardians[2].1.ok(&["emergency", "approve", &third]),
+        "consent",
+    );
+    let out3 = dir.path().join("er-summary-3.json");
+    er.ok(&[
+        "access",
+        &consent3,
+        &summary,
+        "--out",
+        out3.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::read(&out3).unwrap(),
+        std::fs::read(fixtures().join("emergency-summary.json")).unwrap()
+    );
+
+    // A doctor's ordinary consent, granted before the wallet is lost.
     let doctor_consent = s(
         &patient.ok(&[
             "consent",

@@ -364,6 +364,11 @@ pub fn rekey(app: &mut App, revoked: &rekam::Consent) -> anyhow::Result<Rekeyed>
         done.grants_updated += 1;
         done.old_objects_removed += 1;
     }
+    // The guardians' copies of the emergency keys point at the old records too.
+    if done.records > 0 && crate::commands::guardians::refresh(app, &patient_key)? {
+        done.grants_updated += 1;
+        done.old_objects_removed += 1;
+    }
     Ok(done)
 }
 

@@ -140,8 +140,8 @@ pub fn set(
     guardians: &[(Pubkey, [u8; 32])],
     threshold: u8,
     scope: ConsentScope,
-    emergency_max_hours: u32,
-    recovery_timelock_hours: u32,
+    emergency_max_seconds: i64,
+    recovery_timelock_seconds: i64,
 ) -> anyhow::Result<GuardiansOut> {
     let pid = app.program_id();
     if scope.is_empty() {
@@ -188,8 +188,8 @@ pub fn set(
         guardians: guardians.iter().map(|(w, _)| *w).collect(),
         threshold,
         emergency_scope: scope,
-        emergency_max_seconds: i64::from(emergency_max_hours) * 3_600,
-        recovery_timelock_seconds: i64::from(recovery_timelock_hours) * 3_600,
+        emergency_max_seconds,
+        recovery_timelock_seconds,
         key_grant: KeyGrant {
             hash,
             locator: locator.compact(),
@@ -220,6 +220,34 @@ pub fn set(
     out.records_in_grants = Some(records);
     out.signature = Some(signature);
     Ok(out)
+}
+
+/// Re-issues the guardians' grants with the same settings (after the patient re-keyed
+/// records, the old grants name records that no longer exist). True when there were
+/// guardians to refresh.
+pub fn refresh(app: &mut App, patient: &Pubkey) -> anyhow::Result<bool> {
+    let key = pda::guardianship(&app.program_id(), patient);
+    let Some(g) = app.chain.fetch::<Guardianship>(&key)? else {
+        return Ok(false);
+    };
+    let (_, grants) = load_grants(app, &g)?;
+    // `set` writes one grant per guardian, in the guardians' order.
+    if grants.grants.len() != g.guardians.len() {
+        bail!("the guardians' grants do not match the guardians; run `rekam guardians set`");
+    }
+    let mut pairs = Vec::new();
+    for (wallet, grant) in g.guardians.iter().zip(&grants.grants) {
+        pairs.push((*wallet, parse_key(&grant.grantee_key)?));
+    }
+    set(
+        app,
+        &pairs,
+        g.threshold,
+        g.emergency_scope.clone(),
+        g.emergency_max_seconds,
+        g.recovery_timelock_seconds,
+    )?;
+    Ok(true)
 }
 
 /// Parses `WALLET=KEYHEX`.
@@ -264,8 +292,8 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
                 &guardians,
                 threshold,
                 scope,
-                emergency_max_hours,
-                recovery_timelock_hours,
+                i64::from(emergency_max_hours) * 3_600,
+                i64::from(recovery_timelock_hours) * 3_600,
             )?;
             output::print(settings.output, &out)
         }
