@@ -50,7 +50,7 @@ fn main() {
     let sizes: &[(&str, usize, usize)] = &[
         ("4 KiB", 4 * 1024, 200),
         ("1 MiB", 1 << 20, 20),
-        ("256 MiB", 256 << 20, 3),
+        ("256 MiB", 256 << 20, 5),
     ];
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &[7u8; 32]).unwrap());
     let patient = Identity::generate();
