@@ -145,15 +145,21 @@ fn s(v: &Value, field: &str) -> String {
         .to_string()
 }
 
-fn the_whole_story(mut store: Vec<(String, String)>) {
-    let dir = tempfile::tempdir().unwrap();
-    // An empty Solana CLI config, so a developer's own config cannot leak into the test.
-    let config = dir.path().join("config.yml");
+/// Starts a validator with its ledger in `dir`, and adds to `store` an empty Solana CLI
+/// config, so a developer's own config cannot leak into a test.
+fn start_net(dir: &Path, store: &mut Vec<(String, String)>) -> (Validator, String, RpcClient) {
+    let config = dir.join("config.yml");
     std::fs::write(&config, "---\n").unwrap();
     store.push(("REKAM_SOLANA_CONFIG".into(), config.display().to_string()));
-    let validator = Validator::start(&dir.path().join("ledger"));
+    let validator = Validator::start(&dir.join("ledger"));
     let url = validator.url.clone();
     let rpc = RpcClient::new_with_commitment(url.clone(), CommitmentConfig::confirmed());
+    (validator, url, rpc)
+}
+
+fn the_whole_story(mut store: Vec<(String, String)>) {
+    let dir = tempfile::tempdir().unwrap();
+    let (validator, url, rpc) = start_net(dir.path(), &mut store);
 
     let (gov_kp, gov) = actor(dir.path(), "governance", &rpc, &url, &store);
     let (clinic_kp, clinic) = actor(dir.path(), "clinic", &rpc, &url, &store);
@@ -532,22 +538,14 @@ fn flows_with_ipfs() {
 fn a_failed_attestation_leaves_no_stored_record() {
     let dir = tempfile::tempdir().unwrap();
     let store_dir = dir.path().join("store");
-    let config = dir.path().join("config.yml");
-    std::fs::write(&config, "---\n").unwrap();
-    let store = vec![
+    let mut store = vec![
         ("REKAM_STORE".to_string(), "local".to_string()),
         (
             "REKAM_STORE_DIR".to_string(),
             store_dir.display().to_string(),
         ),
-        (
-            "REKAM_SOLANA_CONFIG".to_string(),
-            config.display().to_string(),
-        ),
     ];
-    let validator = Validator::start(&dir.path().join("ledger"));
-    let url = validator.url.clone();
-    let rpc = RpcClient::new_with_commitment(url.clone(), CommitmentConfig::confirmed());
+    let (validator, url, rpc) = start_net(dir.path(), &mut store);
     let (gov_kp, gov) = actor(dir.path(), "governance", &rpc, &url, &store);
     let (_, patient) = actor(dir.path(), "patient", &rpc, &url, &store);
     // A clinic wallet with no SOL: it can be accredited, but cannot pay for the attestation.
@@ -635,12 +633,7 @@ fn study_scenario(mut store: Vec<(String, String)>, store_dir: Option<&Path>) {
     use rekam_client::pda;
 
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.yml");
-    std::fs::write(&config, "---\n").unwrap();
-    store.push(("REKAM_SOLANA_CONFIG".into(), config.display().to_string()));
-    let validator = Validator::start(&dir.path().join("ledger"));
-    let url = validator.url.clone();
-    let rpc = RpcClient::new_with_commitment(url.clone(), CommitmentConfig::confirmed());
+    let (validator, url, rpc) = start_net(dir.path(), &mut store);
     let pid = rekam::ID;
 
     let (gov_kp, gov) = actor(dir.path(), "governance", &rpc, &url, &store);
@@ -976,22 +969,14 @@ fn time_travel(rpc: &RpcClient, unix: i64) {
 fn guardians_break_glass_and_recover_a_lost_wallet() {
     let dir = tempfile::tempdir().unwrap();
     let store_dir = dir.path().join("store");
-    let config = dir.path().join("config.yml");
-    std::fs::write(&config, "---\n").unwrap();
-    let store = vec![
+    let mut store = vec![
         ("REKAM_STORE".to_string(), "local".to_string()),
         (
             "REKAM_STORE_DIR".to_string(),
             store_dir.display().to_string(),
         ),
-        (
-            "REKAM_SOLANA_CONFIG".to_string(),
-            config.display().to_string(),
-        ),
     ];
-    let validator = Validator::start(&dir.path().join("ledger"));
-    let url = validator.url.clone();
-    let rpc = RpcClient::new_with_commitment(url.clone(), CommitmentConfig::confirmed());
+    let (validator, url, rpc) = start_net(dir.path(), &mut store);
 
     let (gov_kp, gov) = actor(dir.path(), "governance", &rpc, &url, &store);
     let (clinic_kp, clinic) = actor(dir.path(), "clinic", &rpc, &url, &store);

@@ -234,19 +234,7 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
     });
 
     say("The patient registers a pseudonymous profile (key derived from the wallet)...");
-    let mut patient_app = App::with_keypair(&demo_settings, patient.insecure_clone());
-    let mut pseudonym = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut pseudonym).map_err(|_| anyhow::anyhow!("system RNG failed"))?;
-    let register = ix::patient_register(
-        &pid,
-        &patient.pubkey(),
-        rekam::PatientRegisterArgs {
-            pseudonym,
-            encryption_key: patient_app.identity()?.public_key(),
-        },
-    );
-    chain.send(&[register], &patient, &[])?;
-    let (patient_key, _) = patient_app.own_patient()?;
+    let (mut patient_app, patient_key) = register_patient(&chain, &demo_settings, &patient)?;
     steps.push(Step {
         step: "patient profile".into(),
         result: patient_key.to_string(),
@@ -383,6 +371,28 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
     localnet.shutdown()
 }
 
+/// Registers `wallet` as a patient with a random pseudonym and its wallet-derived key.
+fn register_patient(
+    chain: &ChainClient,
+    settings: &Settings,
+    wallet: &Keypair,
+) -> anyhow::Result<(App, Pubkey)> {
+    let mut app = App::with_keypair(settings, wallet.insecure_clone());
+    let mut pseudonym = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut pseudonym).map_err(|_| anyhow::anyhow!("system RNG failed"))?;
+    let register = ix::patient_register(
+        &settings.program_id,
+        &wallet.pubkey(),
+        rekam::PatientRegisterArgs {
+            pseudonym,
+            encryption_key: app.identity()?.public_key(),
+        },
+    );
+    chain.send(&[register], wallet, &[])?;
+    let (profile, _) = app.own_patient()?;
+    Ok((app, profile))
+}
+
 /// The research part of the story: an ethics board approves a study, the researcher
 /// escrows its budget, three patients contribute de-identified copies and are paid, the
 /// researcher decrypts and verifies them, then closes and is refunded the rest.
@@ -448,19 +458,7 @@ fn research(
     )?;
     let mut others = Vec::new();
     for (wallet, (name, bundle)) in [&second, &third].into_iter().zip(RESEARCH_BUNDLES) {
-        let mut app = App::with_keypair(settings, wallet.insecure_clone());
-        let mut pseudonym = [0u8; 32];
-        aws_lc_rs::rand::fill(&mut pseudonym).map_err(|_| anyhow::anyhow!("system RNG failed"))?;
-        let register = ix::patient_register(
-            &pid,
-            &wallet.pubkey(),
-            rekam::PatientRegisterArgs {
-                pseudonym,
-                encryption_key: app.identity()?.public_key(),
-            },
-        );
-        chain.send(&[register], wallet, &[])?;
-        let (profile, _) = app.own_patient()?;
+        let (app, profile) = register_patient(chain, settings, wallet)?;
         let file = workdir.join(name);
         std::fs::write(&file, bundle)?;
         let attested = crate::commands::attest::attest_file(clinic_app, &file, &profile, None)?;
