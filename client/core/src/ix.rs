@@ -714,18 +714,20 @@ pub fn recovery_approve(program_id: &Pubkey, guardian: &Pubkey, patient: &Pubkey
     )
 }
 
-/// `recovery_cancel`: the patient's current wallet cancels; rent goes to `proposer`.
+/// `recovery_cancel`: the patient's current wallet cancels (or a guardian clears a stale
+/// proposal); rent goes to `proposer`.
 pub fn recovery_cancel(
     program_id: &Pubkey,
-    authority: &Pubkey,
+    signer: &Pubkey,
     patient: &Pubkey,
     proposer: &Pubkey,
 ) -> Instruction {
     build(
         program_id,
         rekam::accounts::RecoveryCancel {
-            authority: *authority,
+            signer: *signer,
             patient: *patient,
+            guardianship: pda::guardianship(program_id, patient),
             recovery: pda::recovery(program_id, patient),
             proposer: *proposer,
             event_authority: pda::event_authority(program_id),

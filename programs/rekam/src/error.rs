@@ -204,6 +204,9 @@ pub enum RekamError {
     /// 6065
     #[msg("Signer is not the recovery's new wallet")]
     NotNewAuthority,
+    /// 6066
+    #[msg("Guardians may clear a recovery only after it failed to reach the threshold within its time lock")]
+    RecoveryStillPending,
 }
 
 impl RekamError {
@@ -275,6 +278,7 @@ impl RekamError {
         RekamError::TimelockActive,
         RekamError::SameWallet,
         RekamError::NotNewAuthority,
+        RekamError::RecoveryStillPending,
     ];
 
     /// The numeric code a transaction error carries (`Custom(code)`).

@@ -111,6 +111,11 @@ fn every_error_code_is_pinned() {
         (RekamError::TimelockActive, 6063, "TimelockActive"),
         (RekamError::SameWallet, 6064, "SameWallet"),
         (RekamError::NotNewAuthority, 6065, "NotNewAuthority"),
+        (
+            RekamError::RecoveryStillPending,
+            6066,
+            "RecoveryStillPending",
+        ),
     ];
     assert_eq!(
         RekamError::ALL.len(),

@@ -575,7 +575,12 @@ fn the_current_wallet_cancels_a_recovery_during_its_time_lock() {
     let guardian = g.guardians[0].insecure_clone();
     assert_rekam_error(
         g.cancel_as(&guardian, &proposer),
-        RekamError::NotPatientAuthority,
+        RekamError::RecoveryStillPending,
+    );
+    let stranger = g.s.w.fx.funded(SOL);
+    assert_rekam_error(
+        g.cancel_as(&stranger, &proposer),
+        RekamError::NotPatientOrGuardian,
     );
     g.s.w.fx.advance(47 * HOUR);
     let p = g.s.patient_clone();
@@ -626,6 +631,50 @@ fn removing_guardians_stops_a_recovery_and_a_recovery_reads_nothing() {
             RekamError::NotGrantee,
         );
     }
+}
+
+#[test]
+fn a_lone_guardian_cannot_block_recovery_with_a_wrong_proposal() {
+    let mut g = Guarded::new();
+    let wrong = g.s.w.fx.funded(SOL);
+    let right = g.s.w.fx.funded(SOL);
+    let rogue = g.guardians[2].pubkey();
+    g.propose(2, &wrong.pubkey()).expect("a rogue proposal");
+    let proposed_at = g.recovery().unwrap().proposed_at;
+    // While it may still gather approvals, honest guardians cannot clear it...
+    let honest = g.guardians[0].insecure_clone();
+    g.s.w.fx.set_time(proposed_at + 48 * HOUR - 1);
+    assert_rekam_error(
+        g.cancel_as(&honest, &rogue),
+        RekamError::RecoveryStillPending,
+    );
+    // ...once it has failed to reach the threshold within one time lock, they can.
+    g.s.w.fx.set_time(proposed_at + 48 * HOUR);
+    g.cancel_as(&honest, &rogue)
+        .expect("clear the stale proposal");
+    assert!(g.recovery().is_none());
+    g.propose(0, &right.pubkey()).expect("the honest proposal");
+    g.approve_recovery(1).expect("second honest guardian");
+    g.s.w.fx.advance(48 * HOUR);
+    let proposer = g.guardians[0].pubkey();
+    g.execute(&right, &proposer)
+        .expect("recovered to the right wallet");
+    assert_eq!(
+        g.s.w.fx.fetch::<Patient>(&g.s.patient.key).authority,
+        right.pubkey()
+    );
+    // A proposal that reached the threshold is never stale for guardians.
+    let mut g = Guarded::new();
+    let new = g.s.w.fx.funded(SOL);
+    g.propose(0, &new.pubkey()).expect("propose");
+    g.approve_recovery(1).expect("approve");
+    g.s.w.fx.advance(100 * HOUR);
+    let other = g.guardians[2].insecure_clone();
+    let proposer = g.guardians[0].pubkey();
+    assert_rekam_error(
+        g.cancel_as(&other, &proposer),
+        RekamError::RecoveryStillPending,
+    );
 }
 
 // ---- attack classes on guardian accounts -------------------------------------------------

@@ -35,8 +35,12 @@ pub enum Command {
         #[arg(value_parser = pubkey_arg)]
         patient: Pubkey,
     },
-    /// Patient (current wallet): cancel a pending recovery.
-    Cancel,
+    /// Patient (current wallet): cancel a pending recovery. A guardian may instead clear
+    /// a proposal that failed to reach the threshold within one time lock (--patient).
+    Cancel {
+        #[arg(long, value_parser = pubkey_arg)]
+        patient: Option<Pubkey>,
+    },
     /// New wallet: take over the profile once the time lock has passed.
     Execute {
         #[arg(value_parser = pubkey_arg)]
@@ -214,8 +218,11 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             let sig = app.chain.send(&[ix], &signer, &[])?;
             output::print(format, &show(&app, &patient, Some(sig))?)
         }
-        Command::Cancel => {
-            let (patient, _) = app.own_patient()?;
+        Command::Cancel { patient } => {
+            let patient = match patient {
+                Some(p) => p,
+                None => app.own_patient()?.0,
+            };
             let r: Recovery = app.fetch(&pda::recovery(&pid, &patient), "pending recovery")?;
             let signer = app.signer()?.insecure_clone();
             let ix = ix::recovery_cancel(&pid, &signer.pubkey(), &patient, &r.proposer);
@@ -225,7 +232,7 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
                 &Done {
                     patient: patient.to_string(),
                     outcome: "Cancelled the recovery".into(),
-                    authority: Some(signer.pubkey().to_string()),
+                    authority: None,
                     records: None,
                     grant: None,
                     signature,

@@ -1,29 +1,40 @@
-//! `recovery_cancel`: the patient's current wallet cancels a recovery (at any time
-//! before it executes, in particular during the time lock). The recovery account is
-//! closed and its rent returned to the guardian who paid it.
+//! `recovery_cancel`: ends a pending recovery. The recovery account is closed and its
+//! rent returned to the guardian who paid it.
+//!
+//! - The patient's current wallet may cancel at any time before execution, in particular
+//!   during the time lock.
+//! - A current guardian may clear a *stale* proposal: one that did not reach the threshold
+//!   within one time lock of being proposed. Without this, one dishonest guardian could
+//!   block recovery of a lost wallet forever by proposing a wrong wallet first (only one
+//!   recovery exists at a time); with it, such a proposal lapses and honest guardians
+//!   propose again.
 //!
 //! Checks:
-//! - `authority` signs and is `patient.authority` (`NotPatientAuthority`).
+//! - `signer` is `patient.authority`, or a current guardian (`NotPatientOrGuardian`) and
+//!   the proposal is stale (`RecoveryStillPending`).
 //! - `recovery` is the patient's (canonical PDA); `proposer` is its proposer.
 
 use anchor_lang::prelude::*;
 
-use crate::constants::{PATIENT_SEED, RECOVERY_SEED};
+use crate::constants::{GUARDIANS_SEED, PATIENT_SEED, RECOVERY_SEED};
 use crate::error::RekamError;
 use crate::events::{self, RecoveryCancelled};
-use crate::state::{Patient, Recovery};
+use crate::state::{Guardianship, Patient, Recovery};
 
 #[event_cpi]
 #[derive(Accounts)]
 pub struct RecoveryCancel<'info> {
-    pub authority: Signer<'info>,
+    pub signer: Signer<'info>,
+
+    #[account(seeds = [PATIENT_SEED, patient.pseudonym.as_ref()], bump = patient.bump)]
+    pub patient: Account<'info, Patient>,
 
     #[account(
-        seeds = [PATIENT_SEED, patient.pseudonym.as_ref()],
-        bump = patient.bump,
-        has_one = authority @ RekamError::NotPatientAuthority,
+        seeds = [GUARDIANS_SEED, patient.key().as_ref()],
+        bump = guardianship.bump,
+        has_one = patient @ RekamError::PatientMismatch,
     )]
-    pub patient: Account<'info, Patient>,
+    pub guardianship: Account<'info, Guardianship>,
 
     #[account(
         mut,
@@ -41,6 +52,23 @@ pub struct RecoveryCancel<'info> {
 
 impl RecoveryCancel<'_> {
     pub fn handle(&mut self) -> Result<()> {
+        let who = self.signer.key();
+        if who != self.patient.authority {
+            require!(
+                self.guardianship.is_guardian(&who),
+                RekamError::NotPatientOrGuardian
+            );
+            let now = Clock::get()?.unix_timestamp;
+            let lapses_at = self
+                .recovery
+                .proposed_at
+                .checked_add(self.guardianship.recovery_timelock_seconds)
+                .ok_or(RekamError::ArithmeticOverflow)?;
+            require!(
+                self.recovery.unlocks_at == 0 && now >= lapses_at,
+                RekamError::RecoveryStillPending
+            );
+        }
         events::emit(
             &self.event_authority,
             &RecoveryCancelled {
