@@ -1040,6 +1040,7 @@ impl Guarded {
             &signer.pubkey(),
             &self.s.patient.key,
             request,
+            &self.s.clinic.key,
             index,
             KeyGrant {
                 hash: random32(),

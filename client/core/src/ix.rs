@@ -628,13 +628,14 @@ pub fn emergency_approve(
     )
 }
 
-/// `emergency_activate`: a guardian creates the emergency consent. `consent_index` is the
-/// patient's current `consents_created`.
+/// `emergency_activate`: a guardian creates the emergency consent. `issuer` is the
+/// request's clinic; `consent_index` is the patient's current `consents_created`.
 pub fn emergency_activate(
     program_id: &Pubkey,
     guardian: &Pubkey,
     patient: &Pubkey,
     request: &Pubkey,
+    issuer: &Pubkey,
     consent_index: u64,
     key_grant: KeyGrant,
 ) -> Instruction {
@@ -645,6 +646,7 @@ pub fn emergency_activate(
             patient: *patient,
             guardianship: pda::guardianship(program_id, patient),
             request: *request,
+            issuer: *issuer,
             consent: pda::consent(program_id, patient, consent_index),
             system_program: system_program::ID,
             event_authority: pda::event_authority(program_id),

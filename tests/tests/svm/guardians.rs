@@ -259,8 +259,20 @@ fn emergency_access_is_bounded_in_time_and_scope() {
         g.try_request(HOUR, 24 * HOUR + 1),
         RekamError::InvalidEmergencyTerms,
     );
-    g.try_request(24 * HOUR, 24 * HOUR)
+    let long = g
+        .try_request(24 * HOUR, 24 * HOUR)
         .expect("limits are inclusive");
+    // The patient lowers the limit before the guardians approve: the grant follows it.
+    let mut args = g.args(&[0, 1, 2], 2);
+    args.emergency_max_seconds = 2 * HOUR;
+    g.change(args).expect("lower the limit");
+    g.approve(0, &long).expect("approve");
+    g.approve(1, &long).expect("approve");
+    let out = g.activate(1, &long).expect("activate");
+    let granted = out.events::<EmergencyGranted>(&g.pid());
+    let consent: Consent = g.s.w.fx.fetch(&granted[0].consent);
+    assert_eq!(consent.expires_at - consent.starts_at, 2 * HOUR);
+    g.change(g.args(&[0, 1, 2], 2)).expect("restore the limit");
 
     let (_, consent) = g.granted();
     let clinic = g.s.clinic.authority.insecure_clone();
@@ -397,6 +409,25 @@ fn only_an_active_accredited_clinic_requests_emergency_access() {
         )
         .expect("suspend");
     assert_rekam_error(g.try_request(HOUR, HOUR), RekamError::IssuerSuspended);
+    // Suspended between the request and the approvals: no access is granted.
+    g.s.w
+        .fx
+        .send(
+            &[ix::issuer_reinstate(&pid, &gov.pubkey(), &g.s.clinic.key)],
+            &[&gov],
+        )
+        .expect("reinstate");
+    let request = g.request();
+    g.approve(0, &request).expect("approve");
+    g.approve(1, &request).expect("approve");
+    g.s.w
+        .fx
+        .send(
+            &[ix::issuer_suspend(&pid, &gov.pubkey(), &g.s.clinic.key)],
+            &[&gov],
+        )
+        .expect("suspend again");
+    assert_rekam_error(g.activate(1, &request), RekamError::IssuerSuspended);
     // A patient without guardians.
     let lonely = g.s.w.register_patient();
     let clinic2 = g.s.w.accredit(roles::CLINIC);
@@ -414,8 +445,8 @@ fn only_an_active_accredited_clinic_requests_emergency_access() {
     );
     assert_eq!(
         g.guardianship().emergencies_requested,
-        index,
-        "no request was made"
+        index + 1,
+        "only the request made while the clinic was active"
     );
 }
 
@@ -453,6 +484,7 @@ fn every_emergency_step_is_an_event() {
             &last.pubkey(),
             &g.s.patient.key,
             &request,
+            &g.s.clinic.key,
             consents,
             Market::copy_grant(),
         ),

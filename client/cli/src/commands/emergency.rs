@@ -250,6 +250,7 @@ pub fn approve(app: &mut App, request_key: &Pubkey) -> anyhow::Result<RequestOut
             &signer.pubkey(),
             &r.patient,
             request_key,
+            &r.issuer,
             patient.consents_created,
             KeyGrant {
                 hash,

@@ -8,6 +8,8 @@
 //!   `PatientMismatch`).
 //! - Not granted yet (`EmergencyAlreadyGranted`), window open (`RequestExpired`),
 //!   approvals of current guardians ≥ threshold (`ThresholdNotMet`), key grant set.
+//! - The requesting clinic is still active (`IssuerSuspended`); the duration is capped by
+//!   the patient's current limit (it may have been lowered since the request).
 //! - The consent is the canonical `["consent", patient, consents_created]` PDA, new:
 //!   grantee = the clinic's wallet, purpose ETREAT, scope = the emergency scope, from now
 //!   for the requested duration (≤ 72 h). It is audited like any consent.
@@ -19,7 +21,7 @@ use crate::constants::{
 };
 use crate::error::RekamError;
 use crate::events::{self, ConsentGranted, EmergencyGranted};
-use crate::state::{Consent, EmergencyRequest, Guardianship, KeyGrant, Patient, Purpose};
+use crate::state::{Consent, EmergencyRequest, Guardianship, Issuer, KeyGrant, Patient, Purpose};
 
 #[event_cpi]
 #[derive(Accounts)]
@@ -44,6 +46,10 @@ pub struct EmergencyActivate<'info> {
         has_one = patient @ RekamError::PatientMismatch,
     )]
     pub request: Account<'info, EmergencyRequest>,
+
+    /// The requesting clinic, which must still be accredited and active.
+    #[account(address = request.issuer @ RekamError::IssuerMismatch)]
+    pub issuer: Account<'info, Issuer>,
 
     #[account(
         init,
@@ -73,9 +79,15 @@ impl EmergencyActivate<'_> {
             self.guardianship.approved(&self.request.approvals),
             RekamError::ThresholdNotMet
         );
+        require!(self.issuer.is_active(), RekamError::IssuerSuspended);
         key_grant.validate()?;
+        // The patient may have lowered their limit since the request was made.
+        let duration = self
+            .request
+            .duration_seconds
+            .min(self.guardianship.emergency_max_seconds);
         let expires_at = now
-            .checked_add(self.request.duration_seconds)
+            .checked_add(duration)
             .ok_or(RekamError::ArithmeticOverflow)?;
         let index = self.patient.consents_created;
         self.patient.consents_created =
