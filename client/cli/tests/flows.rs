@@ -840,6 +840,48 @@ fn study_scenario(mut store: Vec<(String, String)>, store_dir: Option<&Path>) {
         assert_eq!(rekam_client::research::find_identifying(&bundle), None);
         assert!(!text.contains("Dummett") && !text.contains("1964-12-01"));
     }
+    // Patient 1 withdraws: the research consent is revoked and the copy deleted. Patient
+    // 0 revokes an unrelated consent: re-keying their records leaves the research copy
+    // alone. The researcher's next fetch reads the other two and reports the refusal.
+    let consent_1 = s(
+        &rows
+            .iter()
+            .find(|r| s(r, "attestation") == records[1])
+            .unwrap()
+            .clone(),
+        "consent",
+    );
+    let withdrawn = patients[1].1.ok(&["consent", "revoke", &consent_1]);
+    assert!(
+        withdrawn["research_copy_deleted"].is_string(),
+        "{withdrawn}"
+    );
+    let researcher_key = s(&researcher.ok(&["identity"]), "encryption_key");
+    let other = s(
+        &patients[0].1.ok(&[
+            "consent",
+            "grant",
+            "--grantee",
+            &researcher_kp.pubkey().to_string(),
+            "--grantee-key",
+            &researcher_key,
+            "--kinds",
+            "diagnosis",
+        ]),
+        "consent",
+    );
+    let revoked = patients[0].1.ok(&["consent", "revoke", &other]);
+    assert_eq!(revoked["rekeyed"]["records"], 1, "{revoked}");
+    let again = researcher.ok(&["study", "fetch", &study, "--out", out_dir.to_str().unwrap()]);
+    let again = again["contributions"].as_array().unwrap();
+    assert_eq!(again.iter().filter(|r| r["verified"] == true).count(), 2);
+    let refused = again
+        .iter()
+        .find(|r| s(r, "attestation") == records[1])
+        .unwrap();
+    assert_eq!(refused["verified"], false);
+    assert!(s(refused, "error").contains("ConsentRevoked"), "{refused}");
+
     // Only the study's researcher can decrypt: another wallet is told so.
     let err = patients[0]
         .1

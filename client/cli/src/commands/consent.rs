@@ -91,6 +91,9 @@ pub struct ConsentOut {
     pub records_in_grant: Option<usize>,
     pub signature: Option<String>,
     pub rekeyed: Option<Rekeyed>,
+    /// For a research consent: the de-identified copy that was deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub research_copy_deleted: Option<String>,
 }
 
 /// What re-keying after a revocation did.
@@ -130,6 +133,7 @@ impl ConsentOut {
             records_in_grant: None,
             signature: None,
             rekeyed: None,
+            research_copy_deleted: None,
         }
     }
 }
@@ -151,6 +155,15 @@ impl Render for ConsentOut {
         );
         if let Some(n) = self.records_in_grant {
             out.push_str(&format!(" ({n} records)"));
+        }
+        if let Some(r) = &self.rekeyed {
+            out.push_str(&format!(
+                "\n  Re-keyed:  {} records, {} other key grants re-issued, {} old objects removed",
+                r.records, r.grants_updated, r.old_objects_removed
+            ));
+        }
+        if let Some(copy) = &self.research_copy_deleted {
+            out.push_str(&format!("\n  Research copy deleted: {copy}"));
         }
         if let Some(sig) = &self.signature {
             out.push_str(&format!("\n  Signature: {sig}"));
@@ -272,7 +285,16 @@ pub fn revoke(app: &mut App, consent: &Pubkey, rekey_records: bool) -> anyhow::R
     let c = app.fetch(consent, "consent")?;
     let mut out = ConsentOut::from_chain(consent, &c);
     out.signature = Some(signature);
-    if rekey_records {
+    if c.purpose == Purpose::Research {
+        // The researcher held only a de-identified copy: delete it (local and S3; an IPFS
+        // copy cannot be recalled). The originals were never shared, so nothing to re-key.
+        let store = app.store()?;
+        let locator = Locator::from_compact(&c.key_grant.locator, &c.key_grant.hash)?;
+        App::block_on(store.delete(&locator))?.with_context(|| {
+            format!("the consent is revoked, but its copy {locator} could not be deleted")
+        })?;
+        out.research_copy_deleted = Some(locator.to_string());
+    } else if rekey_records {
         out.rekeyed = Some(
             rekey(app, &c).context("the consent is revoked, but re-keying its records failed")?,
         );
@@ -303,7 +325,9 @@ pub fn rekey(app: &mut App, revoked: &rekam::Consent) -> anyhow::Result<Rekeyed>
     // The grants of the consents that stay in force.
     let mut others = Vec::new();
     for (key, c) in app.consents_of(&patient_key)? {
-        if c.revoked_at == 0 && c.expires_at > now {
+        // A research consent's key grant is its own de-identified copy, encrypted to the
+        // researcher on its own: re-keying the originals does not touch it.
+        if c.revoked_at == 0 && c.expires_at > now && c.purpose != Purpose::Research {
             let (locator, grant) = load_grant(store.as_ref(), &c)?;
             others.push((key, locator, grant, false));
         }

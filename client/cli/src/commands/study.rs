@@ -355,6 +355,8 @@ pub struct ContributionRow {
     pub treatment_month: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub out: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -383,6 +385,9 @@ impl Render for Contributions {
             }
             if let Some(path) = &c.out {
                 out.push_str(&format!("  -> {path}"));
+            }
+            if let Some(err) = &c.error {
+                out.push_str(&format!("  NOT READ: {err}"));
             }
             out.push('\n');
         }
@@ -840,6 +845,7 @@ fn row(key: &Pubkey, c: &Contribution) -> ContributionRow {
         kind: None,
         treatment_month: None,
         out: None,
+        error: None,
     }
 }
 
@@ -857,7 +863,6 @@ pub fn contributions(app: &App, study_key: &Pubkey) -> anyhow::Result<Contributi
 /// The researcher reads every contribution: receipt on-chain first, then download,
 /// hash check, decryption and verification against the attestation.
 pub fn fetch(app: &mut App, study_key: &Pubkey, out_dir: &Path) -> anyhow::Result<Contributions> {
-    let pid = app.program_id();
     let study: Study = app.fetch(study_key, "study")?;
     let identity = app.identity()?;
     if identity.public_key() != study.terms.encryption_key {
@@ -871,38 +876,29 @@ pub fn fetch(app: &mut App, study_key: &Pubkey, out_dir: &Path) -> anyhow::Resul
     let bar = progress::bar(app.settings.output, found.len() as u64, "fetching");
     let mut out = Vec::new();
     for (key, c) in found {
-        let consent: Consent = app.fetch(&c.consent, "research consent")?;
-        let attestation: Attestation = app.fetch(&c.attestation, "attestation")?;
-        let receipt = ix::access_record(
-            &pid,
-            &signer.pubkey(),
-            &consent.patient,
-            &c.consent,
-            &c.attestation,
-            consent.access_count,
-            consent.purpose,
-        );
-        app.chain
-            .send(&[receipt], &signer, &[])
-            .with_context(|| format!("the read of {} was refused on-chain", c.attestation))?;
-        let locator = Locator::from_compact(&consent.key_grant.locator, &consent.key_grant.hash)?;
-        let sealed = App::block_on(store.get(&locator))?
-            .with_context(|| format!("cannot fetch the copy {locator}"))?;
-        if storage::digest(&sealed) != consent.key_grant.hash {
-            bail!(
-                "copy {locator} does not match the hash in consent {}",
-                c.consent
-            );
-        }
-        let copy = ResearchCopy::open(&sealed, &identity)?;
-        copy.verify(study_key, &c.attestation, &attestation)?;
-        let path = out_dir.join(format!("{}.json", c.attestation));
-        crate::commands::records::write_bundle(&path, &serde_json::to_vec_pretty(&copy.bundle)?)?;
+        // One refused or unreadable contribution (e.g. a patient revoked their research
+        // consent) does not stop the others; it is reported in its row.
         let mut r = row(&key, &c);
-        r.verified = Some(true);
-        r.kind = Some(copy.kind.clone());
-        r.treatment_month = Some(copy.treatment_month.clone());
-        r.out = Some(path.display().to_string());
+        match fetch_one(
+            app,
+            study_key,
+            &c,
+            out_dir,
+            store.as_ref(),
+            &identity,
+            &signer,
+        ) {
+            Ok((copy, path)) => {
+                r.verified = Some(true);
+                r.kind = Some(copy.kind.clone());
+                r.treatment_month = Some(copy.treatment_month.clone());
+                r.out = Some(path.display().to_string());
+            }
+            Err(err) => {
+                r.verified = Some(false);
+                r.error = Some(format!("{err:#}"));
+            }
+        }
         out.push(r);
         bar.inc(1);
     }
@@ -911,6 +907,47 @@ pub fn fetch(app: &mut App, study_key: &Pubkey, out_dir: &Path) -> anyhow::Resul
         study: study_key.to_string(),
         contributions: out,
     })
+}
+
+/// Reads one contribution: receipt first, then download, hash check, decryption and
+/// verification against its attestation; writes the de-identified Bundle.
+fn fetch_one(
+    app: &App,
+    study_key: &Pubkey,
+    c: &Contribution,
+    out_dir: &Path,
+    store: &dyn storage::Store,
+    identity: &rekam_client::crypto::Identity,
+    signer: &solana_keypair::Keypair,
+) -> anyhow::Result<(ResearchCopy, PathBuf)> {
+    let consent: Consent = app.fetch(&c.consent, "research consent")?;
+    let attestation: Attestation = app.fetch(&c.attestation, "attestation")?;
+    let receipt = ix::access_record(
+        &app.program_id(),
+        &signer.pubkey(),
+        &consent.patient,
+        &c.consent,
+        &c.attestation,
+        consent.access_count,
+        consent.purpose,
+    );
+    app.chain
+        .send(&[receipt], signer, &[])
+        .with_context(|| format!("the read of {} was refused on-chain", c.attestation))?;
+    let locator = Locator::from_compact(&consent.key_grant.locator, &consent.key_grant.hash)?;
+    let sealed = App::block_on(store.get(&locator))?
+        .with_context(|| format!("cannot fetch the copy {locator}"))?;
+    if storage::digest(&sealed) != consent.key_grant.hash {
+        bail!(
+            "copy {locator} does not match the hash in consent {}",
+            c.consent
+        );
+    }
+    let copy = ResearchCopy::open(&sealed, identity)?;
+    copy.verify(study_key, &c.attestation, &attestation)?;
+    let path = out_dir.join(format!("{}.json", c.attestation));
+    crate::commands::records::write_bundle(&path, &serde_json::to_vec_pretty(&copy.bundle)?)?;
+    Ok((copy, path))
 }
 
 /// Closes the study; the refund goes to the researcher's associated token account
