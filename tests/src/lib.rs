@@ -309,6 +309,17 @@ pub struct TestIssuer {
     pub registry_id_hash: [u8; 32],
 }
 
+impl TestIssuer {
+    /// A copy holding the same keypair.
+    pub fn insecure_clone(&self) -> TestIssuer {
+        TestIssuer {
+            authority: self.authority.insecure_clone(),
+            key: self.key,
+            registry_id_hash: self.registry_id_hash,
+        }
+    }
+}
+
 pub struct TestPatient {
     pub authority: Keypair,
     pub key: Pubkey,
@@ -900,11 +911,7 @@ impl Market {
     /// A second registered patient with a diagnosis by the scene's clinic.
     pub fn patient_with_record(&mut self, kind: AttestationKind) -> (TestPatient, Pubkey) {
         let patient = self.s.w.register_patient();
-        let clinic = TestIssuer {
-            authority: self.s.clinic.authority.insecure_clone(),
-            key: self.s.clinic.key,
-            registry_id_hash: self.s.clinic.registry_id_hash,
-        };
+        let clinic = self.s.clinic.insecure_clone();
         let record = self.s.w.issue(&clinic, &patient, kind);
         (patient, record)
     }
@@ -930,11 +937,7 @@ pub const HOUR: i64 = 3_600;
 impl Guarded {
     pub fn new() -> Guarded {
         let mut s = Scene::new();
-        let clinic = TestIssuer {
-            authority: s.clinic.authority.insecure_clone(),
-            key: s.clinic.key,
-            registry_id_hash: s.clinic.registry_id_hash,
-        };
+        let clinic = s.clinic.insecure_clone();
         let patient = s.patient_clone();
         let summary = s.w.issue(&clinic, &patient, AttestationKind::Other);
         let guardians: Vec<Keypair> = (0..3).map(|_| s.w.fx.funded(10 * SOL)).collect();

@@ -29,6 +29,8 @@ pub struct App {
     pub settings: Settings,
     pub chain: ChainClient,
     keypair: Option<Keypair>,
+    /// Patient grants already read in this command, by patient (see `patient_grants`).
+    patient_grants: std::cell::RefCell<Option<(Pubkey, Vec<KeyGrantObject>)>>,
 }
 
 impl App {
@@ -43,6 +45,7 @@ impl App {
             settings: settings.clone(),
             chain,
             keypair: None,
+            patient_grants: Default::default(),
         }
     }
 
@@ -171,8 +174,24 @@ impl App {
 
 impl App {
     /// Grants issuers made for `patient`'s current key (`identity`) after a recovery,
-    /// newest first, read from the memos on the profile's history.
+    /// newest first. Read once per command (the profile's memo history and the grant
+    /// objects), however many records a command opens through them.
     pub fn patient_grants(
+        &self,
+        patient: &Pubkey,
+        identity: &Identity,
+    ) -> anyhow::Result<Vec<KeyGrantObject>> {
+        if let Some((cached, grants)) = self.patient_grants.borrow().as_ref() {
+            if cached == patient {
+                return Ok(grants.clone());
+            }
+        }
+        let grants = self.read_patient_grants(patient, identity)?;
+        *self.patient_grants.borrow_mut() = Some((*patient, grants.clone()));
+        Ok(grants)
+    }
+
+    fn read_patient_grants(
         &self,
         patient: &Pubkey,
         identity: &Identity,
@@ -240,9 +259,10 @@ impl App {
             Err(first) => {
                 for held in self.patient_grants(patient, identity)? {
                     // Only a grant for this version of the record (same header) opens it.
-                    if held.open(attestation, bytes, identity).is_ok() {
-                        let entry = held.entry(attestation)?.clone();
-                        grant.add_from(&entry, identity)?;
+                    let Ok(entry) = held.entry_for(attestation, bytes) else {
+                        continue;
+                    };
+                    if grant.add_from(entry, identity).is_ok() {
                         if let Some(last) = grant.entries.last_mut() {
                             last.locator = locator.to_string();
                         }
@@ -253,6 +273,25 @@ impl App {
             }
         }
     }
+}
+
+/// The local clock as Unix seconds (for periods the client proposes and for status
+/// display; the program itself always decides by the chain's clock).
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// A token account's balance in base units; 0 when it does not exist (yet).
+pub fn token_balance(chain: &ChainClient, account: &Pubkey) -> u64 {
+    chain
+        .rpc
+        .get_token_account_balance(account)
+        .ok()
+        .and_then(|b| b.amount.parse().ok())
+        .unwrap_or(0)
 }
 
 /// `Ok(T)` or the failure, as the rest of the CLI reports it.

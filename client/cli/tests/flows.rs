@@ -145,6 +145,14 @@ fn s(v: &Value, field: &str) -> String {
         .to_string()
 }
 
+/// The settings of a local-folder store in `dir`.
+fn local_store(dir: &Path) -> Vec<(String, String)> {
+    vec![
+        ("REKAM_STORE".into(), "local".into()),
+        ("REKAM_STORE_DIR".into(), dir.display().to_string()),
+    ]
+}
+
 /// Starts a validator with its ledger in `dir`, and adds to `store` an empty Solana CLI
 /// config, so a developer's own config cannot leak into a test.
 fn start_net(dir: &Path, store: &mut Vec<(String, String)>) -> (Validator, String, RpcClient) {
@@ -502,10 +510,7 @@ fn the_whole_story(mut store: Vec<(String, String)>) {
 #[test]
 fn flows_with_the_local_store() {
     let dir = tempfile::tempdir().unwrap();
-    the_whole_story(vec![
-        ("REKAM_STORE".into(), "local".into()),
-        ("REKAM_STORE_DIR".into(), dir.path().display().to_string()),
-    ]);
+    the_whole_story(local_store(dir.path()));
 }
 
 #[test]
@@ -538,13 +543,7 @@ fn flows_with_ipfs() {
 fn a_failed_attestation_leaves_no_stored_record() {
     let dir = tempfile::tempdir().unwrap();
     let store_dir = dir.path().join("store");
-    let mut store = vec![
-        ("REKAM_STORE".to_string(), "local".to_string()),
-        (
-            "REKAM_STORE_DIR".to_string(),
-            store_dir.display().to_string(),
-        ),
-    ];
+    let mut store = local_store(&store_dir);
     let (validator, url, rpc) = start_net(dir.path(), &mut store);
     let (gov_kp, gov) = actor(dir.path(), "governance", &rpc, &url, &store);
     let (_, patient) = actor(dir.path(), "patient", &rpc, &url, &store);
@@ -950,13 +949,7 @@ fn study_scenario(mut store: Vec<(String, String)>, store_dir: Option<&Path>) {
 #[test]
 fn a_study_pays_three_patients_local_store() {
     let dir = tempfile::tempdir().unwrap();
-    study_scenario(
-        vec![
-            ("REKAM_STORE".into(), "local".into()),
-            ("REKAM_STORE_DIR".into(), dir.path().display().to_string()),
-        ],
-        Some(dir.path()),
-    );
+    study_scenario(local_store(dir.path()), Some(dir.path()));
 }
 
 #[test]
@@ -1011,13 +1004,7 @@ fn time_travel(rpc: &RpcClient, unix: i64) {
 fn guardians_break_glass_and_recover_a_lost_wallet() {
     let dir = tempfile::tempdir().unwrap();
     let store_dir = dir.path().join("store");
-    let mut store = vec![
-        ("REKAM_STORE".to_string(), "local".to_string()),
-        (
-            "REKAM_STORE_DIR".to_string(),
-            store_dir.display().to_string(),
-        ),
-    ];
+    let mut store = local_store(&store_dir);
     let (validator, url, rpc) = start_net(dir.path(), &mut store);
 
     let (gov_kp, gov) = actor(dir.path(), "governance", &rpc, &url, &store);

@@ -356,6 +356,23 @@ impl KeyGrantObject {
             .ok_or(RecordError::NotGranted(*attestation))
     }
 
+    /// The entry of `attestation`, provided it was made for this version of `record` (the
+    /// same header prefix: a re-keyed record has a new one). Reads only the header.
+    pub fn entry_for(
+        &self,
+        attestation: &Pubkey,
+        record: &[u8],
+    ) -> Result<&GrantEntry, RecordError> {
+        let entry = self.entry(attestation)?;
+        let (header, _) = Header::read_from(&mut &record[..])?;
+        if b64().encode(header.prefix_bytes()) != entry.record_prefix {
+            return Err(RecordError::Grant(
+                "the grant belongs to another version of this record".into(),
+            ));
+        }
+        Ok(entry)
+    }
+
     /// Opens a granted record with the grantee's identity: the entry's stanza replaces
     /// the header's own (the record's bytes are unchanged on storage).
     pub fn open(
@@ -364,14 +381,8 @@ impl KeyGrantObject {
         record: &[u8],
         grantee: &Identity,
     ) -> Result<(Envelope, Header), RecordError> {
-        let entry = self.entry(attestation)?;
-        let stanza = entry_stanza(entry)?;
+        let stanza = entry_stanza(self.entry_for(attestation, record)?)?;
         let (header, header_bytes) = Header::read_from(&mut &record[..])?;
-        if b64().encode(header.prefix_bytes()) != entry.record_prefix {
-            return Err(RecordError::Grant(
-                "the grant belongs to another version of this record".into(),
-            ));
-        }
         let plain = crate::crypto::stream::decrypt_with_stanza(
             record,
             &header,

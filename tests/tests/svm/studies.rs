@@ -67,16 +67,7 @@ fn lifecycle(token_program: Pubkey) {
     let ata = pda::associated_token(&wallet, &m.mint(), &token_program);
     assert!(m.s.w.fx.account(&ata).is_none());
     let consents_before = m.s.w.fx.fetch::<Patient>(&m.s.patient.key).consents_created;
-    let (patient, record, clinic) = (
-        m.s.patient.authority.insecure_clone(),
-        m.s.record,
-        m.s.clinic.key,
-    );
-    let patient_t = TestPatient {
-        authority: patient,
-        key: m.s.patient.key,
-        pseudonym: m.s.patient.pseudonym,
-    };
+    let (patient_t, record, clinic) = (m.s.patient_clone(), m.s.record, m.s.clinic.key);
     let out = m
         .contribute(&study_key, &patient_t, &record, &clinic)
         .expect("contribute");
@@ -516,17 +507,12 @@ fn top_ups_follow_the_study_state() {
     assert_eq!(m.balances(&study), after_close);
 }
 
-/// A fresh patient with a record of `kind`, for the failure cases below.
-fn contributor(m: &mut Market, kind: AttestationKind) -> (TestPatient, Pubkey) {
-    m.patient_with_record(kind)
-}
-
 #[test]
 fn the_same_attestation_is_never_paid_twice() {
     let mut m = Market::new();
     let study = m.study;
     let clinic = m.s.clinic.key;
-    let (p, record) = contributor(&mut m, AttestationKind::Diagnosis);
+    let (p, record) = m.patient_with_record(AttestationKind::Diagnosis);
     m.contribute(&study, &p, &record, &clinic).expect("first");
     let before = m.balances(&study);
     let wallet_before = m.wallet_balance(&p.authority.pubkey());
@@ -551,8 +537,8 @@ fn contributions_stop_when_the_study_is_full_closed_or_late() {
     let mut terms = m.terms();
     terms.max_contributions = 1;
     let small = m.open(2, terms, 2 * PRICE).expect("study of one");
-    let (a, ra) = contributor(&mut m, AttestationKind::Diagnosis);
-    let (b, rb) = contributor(&mut m, AttestationKind::Diagnosis);
+    let (a, ra) = m.patient_with_record(AttestationKind::Diagnosis);
+    let (b, rb) = m.patient_with_record(AttestationKind::Diagnosis);
     m.contribute(&small, &a, &ra, &clinic).expect("first");
     let before = m.balances(&small);
     assert_rekam_error(
@@ -576,7 +562,7 @@ fn contributions_stop_when_the_study_is_full_closed_or_late() {
 
     let researcher = m.researcher.insecure_clone();
     m.close(&study, &researcher).expect("close");
-    let (c, rc) = contributor(&mut m, AttestationKind::Diagnosis);
+    let (c, rc) = m.patient_with_record(AttestationKind::Diagnosis);
     assert_rekam_error(
         m.contribute(&study, &c, &rc, &clinic),
         RekamError::StudyClosed,
@@ -590,7 +576,7 @@ fn a_short_escrow_pays_nothing_until_topped_up() {
     let clinic = m.s.clinic.key;
     let terms = m.terms();
     let study = m.open(2, terms, PRICE - 1).expect("underfunded study");
-    let (p, record) = contributor(&mut m, AttestationKind::Diagnosis);
+    let (p, record) = m.patient_with_record(AttestationKind::Diagnosis);
     assert_rekam_error(
         m.contribute(&study, &p, &record, &clinic),
         RekamError::EscrowShort,
@@ -613,7 +599,7 @@ fn only_valid_attestations_that_meet_the_criteria_are_paid() {
     let before = m.balances(&study);
 
     // Revoked.
-    let (p, record) = contributor(&mut m, AttestationKind::Diagnosis);
+    let (p, record) = m.patient_with_record(AttestationKind::Diagnosis);
     m.s.w
         .fx
         .send(
@@ -646,7 +632,7 @@ fn only_valid_attestations_that_meet_the_criteria_are_paid() {
     );
 
     // From a suspended issuer.
-    let (p2, r2) = contributor(&mut m, AttestationKind::Diagnosis);
+    let (p2, r2) = m.patient_with_record(AttestationKind::Diagnosis);
     let gov = m.s.w.governance.insecure_clone();
     m.s.w
         .fx
@@ -665,7 +651,7 @@ fn only_valid_attestations_that_meet_the_criteria_are_paid() {
         .expect("reinstate");
 
     // A kind the study did not ask for.
-    let (p3, vaccination) = contributor(&mut m, AttestationKind::Vaccination);
+    let (p3, vaccination) = m.patient_with_record(AttestationKind::Vaccination);
     assert_rekam_error(
         m.contribute(&study, &p3, &vaccination, &clinic),
         RekamError::CriteriaNotMet,
@@ -704,7 +690,7 @@ fn nobody_is_paid_for_someone_elses_attestation() {
     let mut m = Market::new();
     let study = m.study;
     let clinic = m.s.clinic.key;
-    let (thief, _) = contributor(&mut m, AttestationKind::Diagnosis);
+    let (thief, _) = m.patient_with_record(AttestationKind::Diagnosis);
     let before = m.balances(&study);
     // The thief's own profile with the victim's record.
     assert_rekam_error(
@@ -735,6 +721,17 @@ fn nobody_is_paid_for_someone_elses_attestation() {
     );
     assert_eq!(m.balances(&study), before);
     assert_eq!(m.wallet_balance(&thief.authority.pubkey()), 0);
+}
+
+/// `ix` with the account at `index` replaced by `key`.
+fn with_account(
+    ix: &solana_instruction::Instruction,
+    index: usize,
+    key: Pubkey,
+) -> solana_instruction::Instruction {
+    let mut ix = ix.clone();
+    ix.accounts[index].pubkey = key;
+    ix
 }
 
 /// Account positions in `study_contribute` (see `rekam::accounts::StudyContribute`).
@@ -781,26 +778,29 @@ fn fake_mints_escrows_treasuries_and_token_programs_are_refused() {
             .fx
             .create_token_account(&mint, &attacker.pubkey(), &TOKEN);
     m.s.w.fx.mint_to(&mint, &fake_escrow, BUDGET, &TOKEN);
-    let mut ix = base.clone();
-    ix.accounts[C_ESCROW].pubkey = fake_escrow;
     assert_rekam_error(
-        m.s.w.fx.send(&[ix], &[&p.authority]),
+        m.s.w.fx.send(
+            &[with_account(&base, C_ESCROW, fake_escrow)],
+            &[&p.authority],
+        ),
         RekamError::EscrowMismatch,
     );
 
     // The fee diverted to the attacker instead of the treasury.
-    let mut ix = base.clone();
-    ix.accounts[C_TREASURY].pubkey = fake_escrow;
     assert_anchor_error(
-        m.s.w.fx.send(&[ix], &[&p.authority]),
+        m.s.w.fx.send(
+            &[with_account(&base, C_TREASURY, fake_escrow)],
+            &[&p.authority],
+        ),
         Anchor::ConstraintHasOne,
     );
 
     // The payout to the attacker's token account instead of the patient's.
-    let mut ix = base.clone();
-    ix.accounts[C_PATIENT_TOKEN].pubkey = fake_escrow;
     assert_anchor_error(
-        m.s.w.fx.send(&[ix], &[&p.authority]),
+        m.s.w.fx.send(
+            &[with_account(&base, C_PATIENT_TOKEN, fake_escrow)],
+            &[&p.authority],
+        ),
         Anchor::AccountNotAssociatedTokenAccount,
     );
     // Or to a token account of the patient that is not their associated one.
@@ -808,25 +808,28 @@ fn fake_mints_escrows_treasuries_and_token_programs_are_refused() {
         m.s.w
             .fx
             .create_token_account(&mint, &p.authority.pubkey(), &TOKEN);
-    let mut ix = base.clone();
-    ix.accounts[C_PATIENT_TOKEN].pubkey = side;
     assert_anchor_error(
-        m.s.w.fx.send(&[ix], &[&p.authority]),
+        m.s.w.fx.send(
+            &[with_account(&base, C_PATIENT_TOKEN, side)],
+            &[&p.authority],
+        ),
         Anchor::AccountNotAssociatedTokenAccount,
     );
 
     // A token program the attacker wrote, to "transfer" out of escrow.
-    let mut ix = base.clone();
-    ix.accounts[C_TOKEN_PROGRAM].pubkey = Pubkey::new_unique();
     assert_anchor_error(
-        m.s.w.fx.send(&[ix], &[&p.authority]),
+        m.s.w.fx.send(
+            &[with_account(&base, C_TOKEN_PROGRAM, Pubkey::new_unique())],
+            &[&p.authority],
+        ),
         Anchor::InvalidProgramId,
     );
     // The other real token program, which does not own the mint.
-    let mut ix = base.clone();
-    ix.accounts[C_TOKEN_PROGRAM].pubkey = TOKEN_2022;
     assert_anchor_error(
-        m.s.w.fx.send(&[ix], &[&p.authority]),
+        m.s.w.fx.send(
+            &[with_account(&base, C_TOKEN_PROGRAM, TOKEN_2022)],
+            &[&p.authority],
+        ),
         Anchor::ConstraintMintTokenProgram,
     );
 
@@ -940,8 +943,6 @@ fn study_accounts_owned_elsewhere_or_of_another_type_are_refused() {
 fn payout_and_fee_arithmetic_is_checked() {
     // The largest price with the largest fee: no overflow in the fee, exact split.
     let mut m = Market::new();
-    let gov = m.s.w.governance.insecure_clone();
-    let _ = gov;
     let study = m.study;
     m.s.w.fx.edit::<rekam::Config>(&pda::config(&m.pid()), |c| {
         c.protocol_fee_bps = rekam::MAX_PROTOCOL_FEE_BPS
@@ -965,7 +966,7 @@ fn payout_and_fee_arithmetic_is_checked() {
     assert_eq!(m.balances(&study).treasury, fee);
     assert_eq!(m.wallet_balance(&p.authority.pubkey()), u64::MAX / 2 - fee);
     // The paid counter at its limit fails cleanly instead of wrapping.
-    let (q, rq) = contributor(&mut m, AttestationKind::Diagnosis);
+    let (q, rq) = m.patient_with_record(AttestationKind::Diagnosis);
     m.s.w.fx.edit::<Study>(&study, |s| {
         s.terms.price = 1;
         s.paid = u64::MAX;

@@ -89,12 +89,10 @@ proptest! {
             patients.push(p);
         }
         for (i, p) in patients.iter().enumerate() {
-            let c = TestIssuer { authority: clinic_kp.insecure_clone(), key: clinic, registry_id_hash: m.s.clinic.registry_id_hash };
-            let r = m.s.w.issue(&c, p, AttestationKind::Diagnosis);
+            let r = m.s.w.issue(&m.s.clinic.insecure_clone(), p, AttestationKind::Diagnosis);
             records.push(Record { key: r, patient: i, accepted_kind: true, revoked: false });
         }
-        let c = TestIssuer { authority: clinic_kp.insecure_clone(), key: clinic, registry_id_hash: m.s.clinic.registry_id_hash };
-        let vaccination = m.s.w.issue(&c, &patients[0], AttestationKind::Vaccination);
+        let vaccination = m.s.w.issue(&m.s.clinic.insecure_clone(), &patients[0], AttestationKind::Vaccination);
         records.push(Record { key: vaccination, patient: 0, accepted_kind: false, revoked: false });
 
         let first: Study = m.s.w.fx.fetch(&m.study);

@@ -92,10 +92,7 @@ pub fn attest_file(
         .into();
     let prepared = record::prepare_with_salt(&bytes, record::salt_from_signature(&salt_signature))
         .with_context(|| format!("{} cannot be attested", file.display()))?;
-    let today = (std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs()
-        / 86_400) as u16;
+    let today = (crate::app::unix_now() / 86_400) as u16;
     if prepared.summary.treatment_day > today {
         bail!(
             "{} cannot be attested: its date of treatment {} is in the future",

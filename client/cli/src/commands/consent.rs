@@ -244,9 +244,7 @@ pub fn grant(
     let grant_bytes = grant.to_bytes();
     let hash = rekam_client::storage::digest(&grant_bytes);
     let grant_locator = App::block_on(store.put(grant_bytes))??;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs() as i64;
+    let now = crate::app::unix_now();
     let args = ConsentGrantArgs {
         grantee: *grantee,
         purpose,
@@ -285,51 +283,71 @@ pub fn revoke(app: &mut App, consent: &Pubkey, rekey_records: bool) -> anyhow::R
     let c = app.fetch(consent, "consent")?;
     let mut out = ConsentOut::from_chain(consent, &c);
     out.signature = Some(signature);
-    if c.purpose == Purpose::Research {
-        // The researcher held only a de-identified copy: delete it (local and S3; an IPFS
-        // copy cannot be recalled). The originals were never shared, so nothing to re-key.
+    if rekey_records {
         let store = app.store()?;
-        let locator = Locator::from_compact(&c.key_grant.locator, &c.key_grant.hash)?;
-        App::block_on(store.delete(&locator))?.with_context(|| {
-            format!("the consent is revoked, but its copy {locator} could not be deleted")
-        })?;
-        out.research_copy_deleted = Some(locator.to_string());
-    } else if rekey_records {
-        out.rekeyed = Some(
-            rekey(app, &c).context("the consent is revoked, but re-keying its records failed")?,
-        );
+        match load_grant(store.as_ref(), &c)
+            .context("the consent is revoked, but its key grant could not be read")?
+        {
+            (locator, Held::Copy) => {
+                // A study contribution: the researcher held only a de-identified copy.
+                // Delete it (local and S3; an IPFS copy cannot be recalled); the originals
+                // were never shared, so there is nothing to re-key.
+                App::block_on(store.delete(&locator))?.with_context(|| {
+                    format!("the consent is revoked, but its copy {locator} could not be deleted")
+                })?;
+                out.research_copy_deleted = Some(locator.to_string());
+            }
+            (_, Held::Keys(grant)) => {
+                out.rekeyed = Some(
+                    rekey(app, &grant)
+                        .context("the consent is revoked, but re-keying its records failed")?,
+                );
+            }
+        }
     }
     Ok(out)
 }
 
-fn load_grant(store: &dyn Store, c: &rekam::Consent) -> anyhow::Result<(Locator, KeyGrantObject)> {
+/// What a consent's key grant points at.
+enum Held {
+    /// Record keys wrapped to the grantee (every consent the patient grants).
+    Keys(KeyGrantObject),
+    /// A de-identified copy encrypted to a researcher (a study contribution's consent).
+    Copy,
+}
+
+fn load_grant(store: &dyn Store, c: &rekam::Consent) -> anyhow::Result<(Locator, Held)> {
     let locator = Locator::from_compact(&c.key_grant.locator, &c.key_grant.hash)?;
     let bytes = App::block_on(store.get(&locator))?
         .with_context(|| format!("cannot fetch key grant {locator}"))?;
-    Ok((locator, KeyGrantObject::from_bytes(&bytes)?))
+    match KeyGrantObject::from_bytes(&bytes) {
+        Ok(grant) => Ok((locator, Held::Keys(grant))),
+        Err(_) if rekam_client::crypto::Header::read_from(&mut &bytes[..]).is_ok() => {
+            Ok((locator, Held::Copy))
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// Re-encrypts every record a revoked consent covered, so its grantee's key opens nothing
 /// that exists afterwards; attestations are untouched (the plaintext, and so every
 /// commitment, is the same).
-pub fn rekey(app: &mut App, revoked: &rekam::Consent) -> anyhow::Result<Rekeyed> {
+pub fn rekey(app: &mut App, revoked_grant: &KeyGrantObject) -> anyhow::Result<Rekeyed> {
     let store = app.store()?;
     let identity = app.identity()?;
     let (patient_key, patient) = app.own_patient()?;
     let signer = app.signer()?.insecure_clone();
-    let (_, revoked_grant) = load_grant(store.as_ref(), revoked)?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs() as i64;
+    let now = crate::app::unix_now();
 
     // The grants of the consents that stay in force.
     let mut others = Vec::new();
     for (key, c) in app.consents_of(&patient_key)? {
-        // A research consent's key grant is its own de-identified copy, encrypted to the
-        // researcher on its own: re-keying the originals does not touch it.
-        if c.revoked_at == 0 && c.expires_at > now && c.purpose != Purpose::Research {
-            let (locator, grant) = load_grant(store.as_ref(), &c)?;
-            others.push((key, locator, grant, false));
+        if c.revoked_at == 0 && c.expires_at > now {
+            // A research copy is its own encryption to the researcher: re-keying the
+            // originals does not touch it.
+            if let (locator, Held::Keys(grant)) = load_grant(store.as_ref(), &c)? {
+                others.push((key, locator, grant, false));
+            }
         }
     }
 

@@ -312,10 +312,7 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
         &vaccination,
         &workdir.path().join("x.json"),
     );
-    let refused_reason = refused
-        .err()
-        .map(|e| format!("{e:#}"))
-        .unwrap_or_else(|| "NOT REFUSED".into());
+    let refused_reason = refusal(refused);
     say(&format!("  refused: {refused_reason}"));
     steps.push(Step {
         step: "out-of-scope read".into(),
@@ -334,10 +331,7 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
         &diagnosis,
         &workdir.path().join("y.json"),
     );
-    let after_reason = after
-        .err()
-        .map(|e| format!("{e:#}"))
-        .unwrap_or_else(|| "NOT REFUSED".into());
+    let after_reason = refusal(after);
     say(&format!("  refused: {after_reason}"));
     steps.push(Step {
         step: "read after revocation".into(),
@@ -550,14 +544,7 @@ fn research(
         step: "study closed".into(),
         result: format!("refunded {}", closed.refunded),
     });
-    let balance = |account: &Pubkey| -> u64 {
-        chain
-            .rpc
-            .get_token_account_balance(account)
-            .ok()
-            .and_then(|b| b.amount.parse().ok())
-            .unwrap_or(0)
-    };
+    let balance = |account: &Pubkey| crate::app::token_balance(chain, account);
     let mut flows = vec![
         Step {
             step: "researcher budget".into(),
@@ -587,6 +574,15 @@ fn research(
         result: balance(&researcher_ata).to_string(),
     });
     Ok(flows)
+}
+
+/// Why a read that should be refused was refused, or "NOT REFUSED" (the summary then
+/// shows the demo went wrong).
+fn refusal<T>(result: anyhow::Result<T>) -> String {
+    result
+        .err()
+        .map(|e| format!("{e:#}"))
+        .unwrap_or_else(|| "NOT REFUSED".into())
 }
 
 /// The program's error name out of a long error chain, for the summary table.

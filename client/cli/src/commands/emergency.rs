@@ -131,28 +131,36 @@ impl Render for RequestList {
     }
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
-
 pub fn describe(
     app: &App,
     key: &Pubkey,
     r: &EmergencyRequest,
     signature: Option<String>,
 ) -> anyhow::Result<RequestOut> {
-    let g: Guardianship = app.fetch(
-        &pda::guardianship(&app.program_id(), &r.patient),
+    let g = guardianship_of(app, &r.patient)?;
+    describe_with(app, key, r, &g, signature)
+}
+
+fn guardianship_of(app: &App, patient: &Pubkey) -> anyhow::Result<Guardianship> {
+    app.fetch(
+        &pda::guardianship(&app.program_id(), patient),
         "guardianship",
-    )?;
+    )
+}
+
+/// [`describe`] with the patient's guardianship already read (listing many requests).
+fn describe_with(
+    app: &App,
+    key: &Pubkey,
+    r: &EmergencyRequest,
+    g: &Guardianship,
+    signature: Option<String>,
+) -> anyhow::Result<RequestOut> {
     let consent = (r.granted_at != 0)
         .then(|| app.chain.fetch::<rekam::Consent>(&r.consent))
         .transpose()?
         .flatten();
-    let t = now();
+    let t = crate::app::unix_now();
     let status = match &consent {
         Some(c) if c.revoked_at != 0 => "ended",
         Some(c) if t >= c.expires_at => "expired",
@@ -208,7 +216,7 @@ pub fn request(
     let signature = app.chain.send(&[ix], &signer, &[])?;
     let key = pda::emergency_request(&pid, patient, g.emergencies_requested);
     let r: EmergencyRequest = app.fetch(&key, "emergency request")?;
-    describe(app, &key, &r, Some(signature))
+    describe_with(app, &key, &r, &g, Some(signature))
 }
 
 /// A guardian approves; when this approval reaches the threshold, the guardian also
@@ -269,7 +277,7 @@ pub fn approve(app: &mut App, request_key: &Pubkey) -> anyhow::Result<RequestOut
         }
     };
     let r: EmergencyRequest = app.fetch(request_key, "emergency request")?;
-    describe(app, request_key, &r, Some(signature))
+    describe_with(app, request_key, &r, &g, Some(signature))
 }
 
 pub fn end(app: &mut App, request_key: &Pubkey) -> anyhow::Result<RequestOut> {
@@ -321,8 +329,11 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
                 .chain
                 .list::<EmergencyRequest>(Some((offsets::AFTER_HEADER, patient)))?;
             found.sort_by_key(|(_, r)| r.index);
-            for (key, r) in found {
-                rows.push(describe(&app, &key, &r, None)?);
+            if !found.is_empty() {
+                let g = guardianship_of(&app, &patient)?;
+                for (key, r) in found {
+                    rows.push(describe_with(&app, &key, &r, &g, None)?);
+                }
             }
             output::print(format, &RequestList(rows))
         }

@@ -132,9 +132,7 @@ fn show(app: &App, patient: &Pubkey, signature: Option<String>) -> anyhow::Resul
     let key = pda::recovery(&pid, patient);
     let r: Recovery = app.fetch(&key, "pending recovery")?;
     let g: Guardianship = app.fetch(&pda::guardianship(&pid, patient), "guardianship")?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs() as i64;
+    let now = crate::app::unix_now();
     let status = if r.unlocks_at == 0 {
         "awaiting approvals"
     } else if now < r.unlocks_at {

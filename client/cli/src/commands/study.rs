@@ -16,7 +16,7 @@ use rekam_client::{ix, pda, record};
 use serde::{Deserialize, Serialize};
 use solana_signer::Signer;
 
-use crate::app::{offsets, pubkey_arg, App};
+use crate::app::{offsets, pubkey_arg, token_balance, unix_now, App};
 use crate::commands::consent::parse_kind;
 use crate::commands::issuer::{parse_key, parse_roles};
 use crate::output::{self, Render};
@@ -444,7 +444,7 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
         } => output::print(format, &top_up(&mut app, &study, amount, source)?),
         Command::Show { study } => output::print(format, &show(&app, &study, None)?),
         Command::List { open } => {
-            let now = now()?;
+            let now = unix_now();
             let mut rows = Vec::new();
             for (key, s) in app.chain.list::<Study>(None)? {
                 if open && (s.is_closed() || now >= s.terms.deadline) {
@@ -463,12 +463,6 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
     }
 }
 
-fn now() -> anyhow::Result<i64> {
-    Ok(std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs() as i64)
-}
-
 /// The deployment's payment mint and the token program that owns it.
 fn payment_mint(app: &App) -> anyhow::Result<(Pubkey, Pubkey)> {
     let config: Config = app.fetch(&pda::config(&app.program_id()), "deployment config")?;
@@ -481,15 +475,6 @@ fn payment_mint(app: &App) -> anyhow::Result<(Pubkey, Pubkey)> {
     Ok((mint, account.owner))
 }
 
-fn token_balance(app: &App, account: &Pubkey) -> u64 {
-    app.chain
-        .rpc
-        .get_token_account_balance(account)
-        .ok()
-        .and_then(|b| b.amount.parse().ok())
-        .unwrap_or(0)
-}
-
 fn describe(
     app: &App,
     key: &Pubkey,
@@ -498,7 +483,7 @@ fn describe(
 ) -> anyhow::Result<StudyOut> {
     let status = if s.is_closed() {
         "closed"
-    } else if now()? >= s.terms.deadline {
+    } else if unix_now() >= s.terms.deadline {
         "ended"
     } else if s.contributions >= s.terms.max_contributions {
         "full"
@@ -526,7 +511,7 @@ fn describe(
         escrow_balance: if s.is_closed() {
             0
         } else {
-            token_balance(app, &s.escrow)
+            token_balance(&app.chain, &s.escrow)
         },
         deposited: s.deposited,
         paid: s.paid,
@@ -571,7 +556,7 @@ pub fn propose(app: &mut App, args: &ProposeArgs) -> anyhow::Result<Proposed> {
             u64::from_le_bytes(b)
         }
     };
-    let now = now()?;
+    let now = unix_now();
     let terms = StudyTerms {
         price: args.price,
         max_contributions: args.max,
@@ -625,7 +610,7 @@ pub fn approve(app: &mut App, terms_path: &Path, valid_days: u16) -> anyhow::Res
     if issuer.roles & rekam::roles::ETHICS_BOARD == 0 {
         bail!("issuer {issuer_key} is not an ethics board; only ethics boards approve studies");
     }
-    let today = u16::try_from(now()? / 86_400)?;
+    let today = u16::try_from(unix_now() / 86_400)?;
     let signer = app.signer()?.insecure_clone();
     let ix = ix::ethics_approval_issue(
         &pid,
@@ -819,7 +804,7 @@ pub fn contribute(
         payout: contribution.payout,
         fee: contribution.fee,
         token_account: token_account.to_string(),
-        balance: token_balance(app, &token_account),
+        balance: token_balance(&app.chain, &token_account),
         signature,
     })
 }
