@@ -840,8 +840,8 @@ fn study_scenario(mut store: Vec<(String, String)>, store_dir: Option<&Path>) {
         assert!(!text.contains("Dummett") && !text.contains("1964-12-01"));
     }
     // Patient 1 withdraws: the research consent is revoked and the copy deleted. Patient
-    // 0 revokes an unrelated consent: re-keying their records leaves the research copy
-    // alone. The researcher's next fetch reads the other two and reports the refusal.
+    // 0 revokes an unrelated consent (a research-purpose consent granted by hand, which
+    // holds record keys, not a copy): it is re-keyed, and the study's copy is left alone. The researcher's next fetch reads the other two and reports the refusal.
     let consent_1 = s(
         &rows
             .iter()
@@ -864,6 +864,8 @@ fn study_scenario(mut store: Vec<(String, String)>, store_dir: Option<&Path>) {
             &researcher_kp.pubkey().to_string(),
             "--grantee-key",
             &researcher_key,
+            "--purpose",
+            "research",
             "--kinds",
             "diagnosis",
         ]),
