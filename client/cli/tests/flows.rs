@@ -153,6 +153,24 @@ fn local_store(dir: &Path) -> Vec<(String, String)> {
     ]
 }
 
+/// The settings of the test S3 server (started by tests/run.sh), under a prefix of its own.
+fn s3_store(prefix: &str) -> Vec<(String, String)> {
+    vec![
+        ("REKAM_STORE".into(), "s3".into()),
+        ("REKAM_S3_ENDPOINT".into(), env("REKAM_TEST_S3_ENDPOINT")),
+        ("REKAM_S3_BUCKET".into(), env("REKAM_TEST_S3_BUCKET")),
+        (
+            "REKAM_S3_PREFIX".into(),
+            format!("{prefix}-{}/", std::process::id()),
+        ),
+        ("AWS_ACCESS_KEY_ID".into(), env("REKAM_TEST_S3_ACCESS_KEY")),
+        (
+            "AWS_SECRET_ACCESS_KEY".into(),
+            env("REKAM_TEST_S3_SECRET_KEY"),
+        ),
+    ]
+}
+
 /// Starts a validator with its ledger in `dir`, and adds to `store` an empty Solana CLI
 /// config, so a developer's own config cannot leak into a test.
 fn start_net(dir: &Path, store: &mut Vec<(String, String)>) -> (Validator, String, RpcClient) {
@@ -515,20 +533,7 @@ fn flows_with_the_local_store() {
 
 #[test]
 fn flows_with_s3() {
-    the_whole_story(vec![
-        ("REKAM_STORE".into(), "s3".into()),
-        ("REKAM_S3_ENDPOINT".into(), env("REKAM_TEST_S3_ENDPOINT")),
-        ("REKAM_S3_BUCKET".into(), env("REKAM_TEST_S3_BUCKET")),
-        (
-            "REKAM_S3_PREFIX".into(),
-            format!("flows-{}/", std::process::id()),
-        ),
-        ("AWS_ACCESS_KEY_ID".into(), env("REKAM_TEST_S3_ACCESS_KEY")),
-        (
-            "AWS_SECRET_ACCESS_KEY".into(),
-            env("REKAM_TEST_S3_SECRET_KEY"),
-        ),
-    ]);
+    the_whole_story(s3_store("flows"));
 }
 
 #[test]
@@ -956,23 +961,7 @@ fn a_study_pays_three_patients_local_store() {
 
 #[test]
 fn a_study_pays_three_patients_s3() {
-    study_scenario(
-        vec![
-            ("REKAM_STORE".into(), "s3".into()),
-            ("REKAM_S3_ENDPOINT".into(), env("REKAM_TEST_S3_ENDPOINT")),
-            ("REKAM_S3_BUCKET".into(), env("REKAM_TEST_S3_BUCKET")),
-            (
-                "REKAM_S3_PREFIX".into(),
-                format!("study-{}/", std::process::id()),
-            ),
-            ("AWS_ACCESS_KEY_ID".into(), env("REKAM_TEST_S3_ACCESS_KEY")),
-            (
-                "AWS_SECRET_ACCESS_KEY".into(),
-                env("REKAM_TEST_S3_SECRET_KEY"),
-            ),
-        ],
-        None,
-    );
+    study_scenario(s3_store("study"), None);
 }
 
 /// Moves the validator's clock to `unix` seconds (surfpool's time-travel cheat code).
