@@ -14,6 +14,7 @@ pub mod local;
 pub mod locator;
 pub mod retry;
 pub mod s3;
+mod sink;
 
 use std::path::Path;
 

@@ -1,12 +1,16 @@
 //! The default store: a local folder. Objects live at `<dir>/objects/<aa>/<sha256 hex>`;
 //! writes go to `<dir>/tmp` first and are renamed into place, so a crash never leaves a
-//! partial object under a real name.
+//! partial object under a real name. An object is durable when the write returns: its
+//! data is fsynced before the rename and its directory entry after it. Streamed objects
+//! ([`LocalStore::create_object`], [`Store::put_file`]) are written with direct I/O where
+//! the filesystem allows it, off the caller's thread (`sink.rs`).
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::Digest;
 
+use super::sink::FileSink;
 use super::{verify, Locator, Store, StoreError};
 
 pub struct LocalStore {
@@ -55,12 +59,26 @@ impl LocalStore {
     ) -> Result<Locator, StoreError> {
         let target = self.path_of(sha256);
         let parent = target.parent().expect("objects/<aa>");
+        let new_parent = !parent.is_dir();
         std::fs::create_dir_all(parent).map_err(io(parent))?;
         tmp.as_file().sync_all().map_err(io(tmp.path()))?;
         tmp.persist(&target).map_err(|err| StoreError::Io {
             path: target.display().to_string(),
             source: err.error,
         })?;
+        // The rename is durable only once the directory entry is on disk too (and the
+        // entry of `objects/<aa>` itself, when this object created it).
+        let objects = parent.parent().expect("objects");
+        let dirs: &[&Path] = if new_parent {
+            &[parent, objects]
+        } else {
+            &[parent]
+        };
+        for dir in dirs {
+            std::fs::File::open(dir)
+                .and_then(|dir| dir.sync_all())
+                .map_err(io(dir))?;
+        }
         Ok(Locator::Local { sha256: *sha256 })
     }
 
@@ -118,102 +136,69 @@ impl Store for LocalStore {
     /// Streams the file into the store in constant memory, hashing as it copies.
     async fn put_file(&self, path: &Path) -> Result<Locator, StoreError> {
         let mut input = std::fs::File::open(path).map_err(io(path))?;
-        let mut tmp = self.temp()?;
-        let mut hasher = sha2::Sha256::new();
+        let mut object = self.create_object()?;
         let mut buf = vec![0u8; 1 << 20];
         loop {
             let n = input.read(&mut buf).map_err(io(path))?;
             if n == 0 {
                 break;
             }
-            hasher.update(&buf[..n]);
-            tmp.write_all(&buf[..n]).map_err(io(tmp.path()))?;
+            object
+                .write_all(&buf[..n])
+                .map_err(io(object.file.path()))?;
         }
-        self.publish(tmp, &hasher.finalize().into())
+        object.finish()
     }
 }
 
 /// Streams a new object into a [`LocalStore`], hashing as it writes; [`finish`] publishes
-/// it under its digest. Dropped unfinished, it leaves nothing behind.
+/// it under its digest. Dropped unfinished, it leaves nothing behind. Large objects are
+/// written with direct I/O where the filesystem allows it (see [`super::sink`]).
 ///
 /// [`finish`]: ObjectWriter::finish
 pub struct ObjectWriter<'a> {
     store: &'a LocalStore,
-    file: std::io::BufWriter<tempfile::NamedTempFile>,
+    /// Declared before `file`: dropped first, so its writer thread has stopped before the
+    /// temp file is removed.
+    sink: FileSink,
+    file: tempfile::NamedTempFile,
     hasher: sha2::Sha256,
-    /// Bytes handed to the file so far, and up to where writeback was started.
-    written: u64,
-    flushed_to: u64,
 }
-
-/// Start writeback every this many bytes, so the disk works while the CPU encrypts and
-/// the final `fsync` finds little left to do.
-const WRITEBACK_CHUNK: u64 = 8 << 20;
 
 impl LocalStore {
     pub fn create_object(&self) -> Result<ObjectWriter<'_>, StoreError> {
         let tmp = self.temp()?;
+        let sink = FileSink::new(tmp.path(), tmp.as_file()).map_err(io(tmp.path()))?;
         Ok(ObjectWriter {
             store: self,
-            file: std::io::BufWriter::with_capacity(1 << 20, tmp),
+            sink,
+            file: tmp,
             hasher: sha2::Sha256::new(),
-            written: 0,
-            flushed_to: 0,
         })
     }
 }
 
 impl ObjectWriter<'_> {
+    /// Whether this object's bytes bypass the page cache (direct I/O).
+    pub fn is_direct(&self) -> bool {
+        self.sink.is_direct()
+    }
+
     pub fn finish(self) -> Result<Locator, StoreError> {
         let sha256: [u8; 32] = self.hasher.finalize().into();
-        let tmp = self.file.into_inner().map_err(|err| StoreError::Io {
-            path: "local store temp file".into(),
-            source: err.into_error(),
-        })?;
-        self.store.publish(tmp, &sha256)
-    }
-}
-
-impl ObjectWriter<'_> {
-    /// Asks the kernel to start writing the bytes since the last call to disk, without
-    /// waiting (Linux `sync_file_range`; elsewhere the final `fsync` does it all).
-    fn start_writeback(&mut self) -> std::io::Result<()> {
-        self.file.flush()?;
-        #[cfg(target_os = "linux")]
-        {
-            use std::os::fd::AsRawFd;
-            let fd = self.file.get_ref().as_file().as_raw_fd();
-            let (from, len) = (self.flushed_to, self.written - self.flushed_to);
-            // SAFETY: a plain syscall on an open descriptor we own; it reads no memory.
-            let rc = unsafe {
-                libc::sync_file_range(
-                    fd,
-                    from as libc::off64_t,
-                    len as libc::off64_t,
-                    libc::SYNC_FILE_RANGE_WRITE,
-                )
-            };
-            if rc != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-        }
-        self.flushed_to = self.written;
-        Ok(())
+        self.sink.finish().map_err(io(self.file.path()))?;
+        self.store.publish(self.file, &sha256)
     }
 }
 
 impl Write for ObjectWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.file.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.written += n as u64;
-        if self.written - self.flushed_to >= WRITEBACK_CHUNK {
-            self.start_writeback()?;
-        }
-        Ok(n)
+        self.sink.write_all(buf)?;
+        self.hasher.update(buf);
+        Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        self.file.flush()
+        Ok(())
     }
 }
