@@ -1,6 +1,6 @@
 //! The segmented AES-256-GCM record format (`docs/format.md`): header, then segments
 //! sealed under `payload_key` with nonce `prefix ‖ u32(i) ‖ last` and the header hash as
-//! associated data. Memory stays bounded by `BATCH` segments whatever the record size;
+//! associated data. Memory stays bounded by a few batches of `BATCH` segments whatever the record size;
 //! within a batch, segments are sealed and opened in parallel on all cores.
 
 use std::io::{Read, Write};
@@ -234,31 +234,49 @@ pub fn encrypt(
     let key = payload_key(&data_key, &nonce_prefix)?;
     let count = header.segment_count();
 
+    let seal = |i: u64, buf: &mut Vec<u8>| {
+        key.seal_in_place_append_tag(
+            nonce(&nonce_prefix, i, i + 1 == count),
+            Aad::from(&header_hash),
+            buf,
+        )
+        .map_err(|_| CryptoError::Backend)
+    };
+
+    // A one-segment record (up to 64 KiB by default) is done on this thread: stages on
+    // threads of their own would cost more to start than the work they overlap.
+    if count == 1 {
+        let mut buf = Vec::new();
+        read_segment(&mut reader, &header, 0, &mut buf)?;
+        expect_end(&mut reader, plaintext_len)?;
+        seal(0, &mut buf)?;
+        writer.write_all(&buf)?;
+        writer.flush()?;
+        return Ok(header);
+    }
+
     // Three stages on their own threads, joined by bounded channels (memory stays at a
     // few batches): read (and whatever the reader computes, e.g. the evidence hash) ->
     // seal (parallel within a batch) -> write (and whatever the writer computes, e.g.
-    // the store's content hash).
+    // the store's content hash). A record of a few batches gets smaller ones, so that
+    // its stages still overlap.
+    let batch_len = (count / 4).clamp(1, BATCH as u64);
     std::thread::scope(|scope| -> Result<(), CryptoError> {
         let (plain_tx, plain_rx) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(2);
         let (sealed_tx, sealed_rx) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(2);
+        // Written batches go back to the reader, so segment buffers are reused rather
+        // than allocated and zeroed again.
+        let (spare_tx, spare_rx) = std::sync::mpsc::channel::<Vec<Vec<u8>>>();
         let header = &header;
         let read_stage = scope.spawn(move || -> Result<(), CryptoError> {
             let mut index = 0u64;
             while index < count {
-                let end = (index + BATCH as u64).min(count);
+                let end = (index + batch_len).min(count);
+                let mut spare = spare_rx.try_recv().unwrap_or_default();
                 let mut batch = Vec::with_capacity((end - index) as usize);
                 for i in index..end {
-                    let len = header.segment_plain_len(i);
-                    let mut buf = Vec::with_capacity(len + TAG_LEN);
-                    buf.resize(len, 0);
-                    let got = read_full(&mut reader, &mut buf)?;
-                    if got != len {
-                        let actual = i * u64::from(header.segment_size) + got as u64;
-                        return Err(CryptoError::LengthMismatch {
-                            declared: plaintext_len,
-                            actual,
-                        });
-                    }
+                    let mut buf = spare.pop().unwrap_or_default();
+                    read_segment(&mut reader, header, i, &mut buf)?;
                     batch.push(buf);
                 }
                 if plain_tx.send(batch).is_err() {
@@ -266,20 +284,14 @@ pub fn encrypt(
                 }
                 index = end;
             }
-            let mut extra = [0u8; 1];
-            if read_full(&mut reader, &mut extra)? != 0 {
-                return Err(CryptoError::LengthMismatch {
-                    declared: plaintext_len,
-                    actual: plaintext_len + 1,
-                });
-            }
-            Ok(())
+            expect_end(&mut reader, plaintext_len)
         });
         let write_stage = scope.spawn(move || -> Result<(), CryptoError> {
             for batch in sealed_rx {
                 for buf in &batch {
                     writer.write_all(buf)?;
                 }
+                let _ = spare_tx.send(batch); // the reader may be done; then it is freed
             }
             writer.flush()?;
             Ok(())
@@ -290,15 +302,7 @@ pub fn encrypt(
             sealing = batch
                 .par_iter_mut()
                 .enumerate()
-                .try_for_each(|(offset, buf)| {
-                    let i = index + offset as u64;
-                    key.seal_in_place_append_tag(
-                        nonce(&nonce_prefix, i, i + 1 == count),
-                        Aad::from(&header_hash),
-                        buf,
-                    )
-                    .map_err(|_| CryptoError::Backend)
-                });
+                .try_for_each(|(offset, buf)| seal(index + offset as u64, buf));
             index += batch.len() as u64;
             if sealing.is_err() || sealed_tx.send(batch).is_err() {
                 break;
@@ -312,6 +316,40 @@ pub fn encrypt(
         write
     })?;
     Ok(header)
+}
+
+/// Reads plaintext segment `i` into `buf` (a fresh or reused buffer: shrinking it keeps
+/// the old bytes, which the read overwrites; only growth is zero-filled).
+fn read_segment(
+    reader: &mut impl Read,
+    header: &Header,
+    i: u64,
+    buf: &mut Vec<u8>,
+) -> Result<(), CryptoError> {
+    let len = header.segment_plain_len(i);
+    buf.reserve_exact((len + TAG_LEN).saturating_sub(buf.len()));
+    buf.resize(len, 0);
+    let got = read_full(reader, buf)?;
+    if got != len {
+        let actual = i * u64::from(header.segment_size) + got as u64;
+        return Err(CryptoError::LengthMismatch {
+            declared: header.plaintext_len,
+            actual,
+        });
+    }
+    Ok(())
+}
+
+/// Fails if the reader has more than the declared plaintext.
+fn expect_end(reader: &mut impl Read, plaintext_len: u64) -> Result<(), CryptoError> {
+    let mut extra = [0u8; 1];
+    if read_full(reader, &mut extra)? != 0 {
+        return Err(CryptoError::LengthMismatch {
+            declared: plaintext_len,
+            actual: plaintext_len + 1,
+        });
+    }
+    Ok(())
 }
 
 /// Decrypts a record from `reader` into `writer`. Every segment is authenticated before
