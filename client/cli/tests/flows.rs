@@ -1001,7 +1001,7 @@ fn guardians_break_glass_and_recover_a_lost_wallet() {
     let (gov_kp, gov) = actor(dir.path(), "governance", &rpc, &url, &store);
     let (clinic_kp, clinic) = actor(dir.path(), "clinic", &rpc, &url, &store);
     let (er_kp, er) = actor(dir.path(), "er", &rpc, &url, &store);
-    let (_, patient) = actor(dir.path(), "patient", &rpc, &url, &store);
+    let (patient_kp, patient) = actor(dir.path(), "patient", &rpc, &url, &store);
     let (doctor_kp, doctor) = actor(dir.path(), "doctor", &rpc, &url, &store);
     let (_, stranger) = actor(dir.path(), "stranger", &rpc, &url, &store);
     let guardians: Vec<(Keypair, Cli)> = (0..3)
@@ -1278,6 +1278,36 @@ fn guardians_break_glass_and_recover_a_lost_wallet() {
     assert!(patient
         .fails(&["consent", "list"])
         .contains("no patient profile"));
+
+    // The Recovery account is closed, but the audit trail still shows both attempts from
+    // the program's events: who proposed, approved and cancelled, and the move itself.
+    let audit = new_wallet.ok(&["audit"]);
+    let recovery_steps: Vec<(String, String)> = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| s(e, "event").starts_with("RECOVER"))
+        .map(|e| (s(e, "event"), s(e, "who")))
+        .collect();
+    let g = |i: usize| guardians[i].0.pubkey().to_string();
+    let step = |event: &str, who: String| (event.to_string(), who);
+    let mut expected = vec![
+        step("RECOVERY-PROPOSE", g(0)),
+        step("RECOVERY-APPROVE", g(0)), // proposing counts as the proposer's approval
+        step("RECOVERY-APPROVE", g(1)),
+        step("RECOVERY-CANCEL", patient_kp.pubkey().to_string()),
+        step("RECOVERY-PROPOSE", g(2)),
+        step("RECOVERY-APPROVE", g(2)),
+        step("RECOVERY-APPROVE", g(0)),
+        step("RECOVERED", new_kp.pubkey().to_string()),
+    ];
+    // Times have one-second resolution and steps of one attempt share seconds: compare
+    // as a set, then the move itself (48 h after the rest) comes last.
+    assert_eq!(recovery_steps.last(), expected.last(), "{audit}");
+    let mut steps = recovery_steps.clone();
+    steps.sort();
+    expected.sort();
+    assert_eq!(steps, expected, "{audit}");
 
     // The new wallet cannot open its records until the issuing clinic re-wraps them.
     let mine = dir.path().join("mine.json");

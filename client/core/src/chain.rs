@@ -210,4 +210,95 @@ impl ChainClient {
             })
             .collect()
     }
+
+    /// The events the program emitted in the successful transactions that touched
+    /// `address`, oldest first. Only event self-CPIs into this program count: the
+    /// program alone can sign them (with its event-authority PDA), so a transaction that
+    /// merely lists `address` cannot forge one.
+    pub fn events_touching(&self, address: &Pubkey) -> Result<Vec<ProgramEvent>, ChainError> {
+        use solana_transaction_status_client_types::option_serializer::OptionSerializer;
+        use solana_transaction_status_client_types::{
+            EncodedTransaction, UiInstruction, UiMessage, UiTransactionEncoding,
+        };
+
+        let signatures = self
+            .rpc
+            .get_signatures_for_address(address)
+            .map_err(|e| self.fail(e))?;
+        let program = self.program_id.to_string();
+        let mut events = Vec::new();
+        for listed in signatures.iter().rev().filter(|s| s.err.is_none()) {
+            let signature: solana_signature::Signature = listed
+                .signature
+                .parse()
+                .map_err(|_| ChainError::Rpc(format!("bad signature {}", listed.signature)))?;
+            let config = solana_rpc_client_types::config::RpcTransactionConfig {
+                encoding: Some(UiTransactionEncoding::Json),
+                commitment: Some(self.rpc.commitment()),
+                max_supported_transaction_version: Some(0),
+            };
+            let tx = self
+                .rpc
+                .get_transaction_with_config(&signature, config)
+                .map_err(|e| self.fail(e))?;
+            let Some(meta) = tx.transaction.meta.filter(|m| m.err.is_none()) else {
+                continue;
+            };
+            let EncodedTransaction::Json(ui) = tx.transaction.transaction else {
+                return Err(ChainError::Rpc("transaction not returned as JSON".into()));
+            };
+            let UiMessage::Raw(message) = ui.message else {
+                return Err(ChainError::Rpc(
+                    "transaction message not returned raw".into(),
+                ));
+            };
+            let mut keys = message.account_keys;
+            if let OptionSerializer::Some(loaded) = meta.loaded_addresses {
+                keys.extend(loaded.writable);
+                keys.extend(loaded.readonly);
+            }
+            let OptionSerializer::Some(inner) = meta.inner_instructions else {
+                continue;
+            };
+            for ix in inner.iter().flat_map(|set| &set.instructions) {
+                let UiInstruction::Compiled(ix) = ix else {
+                    continue;
+                };
+                if keys.get(usize::from(ix.program_id_index)) != Some(&program) {
+                    continue;
+                }
+                let Ok(data) = bs58::decode(&ix.data).into_vec() else {
+                    continue;
+                };
+                if let Some(event) = data.strip_prefix(anchor_lang::event::EVENT_IX_TAG_LE) {
+                    events.push(ProgramEvent {
+                        signature: listed.signature.clone(),
+                        block_time: tx.block_time.or(listed.block_time),
+                        fee_payer: keys.first().and_then(|k| k.parse().ok()),
+                        data: event.to_vec(),
+                    });
+                }
+            }
+        }
+        Ok(events)
+    }
+}
+
+/// An event the program emitted: its discriminator and Borsh body, with the transaction
+/// it came from.
+#[derive(Clone, Debug)]
+pub struct ProgramEvent {
+    pub signature: String,
+    pub block_time: Option<i64>,
+    /// The transaction's fee payer (the wallet that signed it first).
+    pub fee_payer: Option<Pubkey>,
+    pub data: Vec<u8>,
+}
+
+impl ProgramEvent {
+    /// The event as `E`, if it is one.
+    pub fn decode<E: anchor_lang::Event>(&self) -> Option<E> {
+        let body = self.data.strip_prefix(E::DISCRIMINATOR)?;
+        E::deserialize(&mut &body[..]).ok()
+    }
 }

@@ -1,5 +1,6 @@
-//! `rekam audit`: the patient's trail of who read what, when and why, and of every
-//! consent granted and revoked, rebuilt from program accounts on the chain.
+//! `rekam audit`: the patient's trail of who read what, when and why, of every consent
+//! granted and revoked, of break-glass access and of social recovery, rebuilt from
+//! program accounts and (for recoveries, whose account closes) program events.
 
 use anchor_lang::prelude::Pubkey;
 use serde::Serialize;
@@ -65,16 +66,6 @@ pub fn trail(app: &App, patient: &Pubkey) -> anyhow::Result<Trail> {
             record: None,
             consent: consent_key.to_string(),
         });
-        if consent.revoked_at != 0 {
-            events.push(Event {
-                at: consent.revoked_at,
-                event: "revoke",
-                who: consent.grantee.to_string(),
-                purpose: purpose.clone(),
-                record: None,
-                consent: consent_key.to_string(),
-            });
-        }
         for (_, receipt) in app.receipts_of(&consent_key)? {
             events.push(Event {
                 at: receipt.accessed_at,
@@ -82,6 +73,16 @@ pub fn trail(app: &App, patient: &Pubkey) -> anyhow::Result<Trail> {
                 who: receipt.accessor.to_string(),
                 purpose: receipt.purpose.code().to_string(),
                 record: Some(receipt.attestation.to_string()),
+                consent: consent_key.to_string(),
+            });
+        }
+        if consent.revoked_at != 0 {
+            events.push(Event {
+                at: consent.revoked_at,
+                event: "revoke",
+                who: consent.grantee.to_string(),
+                purpose: purpose.clone(),
+                record: None,
                 consent: consent_key.to_string(),
             });
         }
@@ -117,11 +118,52 @@ pub fn trail(app: &App, patient: &Pubkey) -> anyhow::Result<Trail> {
             push(r.ended_at, "EMERGENCY-END", r.requester.to_string());
         }
     }
-    events.sort_by(|a, b| a.at.cmp(&b.at).then(a.event.cmp(b.event)));
+    events.extend(recovery_events(app, patient)?);
+    // Stable: events of one source within the same second keep their causal order.
+    events.sort_by_key(|e| e.at);
     Ok(Trail {
         patient: patient.to_string(),
         events,
     })
+}
+
+/// Social recovery, from the history of the patient's recovery address: the account is
+/// closed when a recovery is cancelled or executed, but the events stay in the
+/// transactions (proposal, approvals, cancellation, the move to a new wallet).
+fn recovery_events(app: &App, patient: &Pubkey) -> anyhow::Result<Vec<Event>> {
+    use rekam::events::{PatientRecovered, RecoveryApproved, RecoveryCancelled, RecoveryProposed};
+
+    let recovery = rekam_client::pda::recovery(&app.chain.program_id, patient);
+    let mut events = Vec::new();
+    for emitted in app.chain.events_touching(&recovery)? {
+        let event = |event: &'static str, who: String| Event {
+            at: emitted.block_time.unwrap_or_default(),
+            event,
+            who,
+            purpose: "-".into(),
+            record: None,
+            consent: recovery.to_string(),
+        };
+        if let Some(e) = emitted.decode::<RecoveryProposed>() {
+            if e.patient == *patient {
+                events.push(event("RECOVERY-PROPOSE", e.proposer.to_string()));
+            }
+        } else if let Some(e) = emitted.decode::<RecoveryApproved>() {
+            if e.recovery == recovery {
+                events.push(event("RECOVERY-APPROVE", e.guardian.to_string()));
+            }
+        } else if let Some(e) = emitted.decode::<RecoveryCancelled>() {
+            if e.patient == *patient {
+                let by = emitted.fee_payer.map(|k| k.to_string());
+                events.push(event("RECOVERY-CANCEL", by.unwrap_or_else(|| "-".into())));
+            }
+        } else if let Some(e) = emitted.decode::<PatientRecovered>() {
+            if e.patient == *patient {
+                events.push(event("RECOVERED", e.current.to_string()));
+            }
+        }
+    }
+    Ok(events)
 }
 
 pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
