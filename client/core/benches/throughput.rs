@@ -80,7 +80,7 @@ fn seal_segment(key: &LessSafeKey, index: usize, segment: &mut [u8]) {
             segment,
         )
         .unwrap();
-    std::hint::black_box(tag);
+    let _ = std::hint::black_box(tag);
 }
 
 fn gbps(bytes: usize, time: Duration) -> f64 {
