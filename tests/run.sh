@@ -24,6 +24,13 @@ for service in s3 ipfs; do
   started+=("$service")
 done
 
+# Outside oracles the tests compare against (FHIR.js, the OpenWallet SD-JWT library),
+# pinned by .ci/oracles/package-lock.json.
+if [ ! -d .ci/oracles/node_modules/fhir ] || [ ! -d .ci/oracles/node_modules/@sd-jwt/core ]; then
+  npm ci --prefix .ci/oracles --no-audit --no-fund --loglevel=error
+fi
+export REKAM_TEST_ORACLES="$PWD/.ci/oracles/node_modules"
+
 export REKAM_TEST_IPFS_API="http://127.0.0.1:$REKAM_IPFS_API_PORT"
 export REKAM_TEST_S3_ENDPOINT="http://127.0.0.1:$REKAM_S3_PORT"
 export REKAM_TEST_S3_BUCKET="$REKAM_S3_BUCKET"

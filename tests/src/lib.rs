@@ -5,6 +5,8 @@
 // The fixture returns LiteSVM's own failure type unchanged, so tests can inspect it.
 #![allow(clippy::result_large_err)]
 
+pub mod gate;
+
 use anchor_lang::prelude::Clock;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::{AccountDeserialize, AccountSerialize, AnchorDeserialize, Discriminator};

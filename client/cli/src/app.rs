@@ -7,7 +7,8 @@ use rekam::{AccessReceipt, Attestation, Consent, Issuer, Patient};
 use rekam_client::chain::ChainClient;
 use rekam_client::crypto::identity::IDENTITY_MESSAGE;
 use rekam_client::crypto::Identity;
-use rekam_client::record::{self, Envelope, KeyGrantObject};
+use rekam_client::flows::{self, Ctx};
+use rekam_client::record::{Envelope, KeyGrantObject};
 use rekam_client::storage::{Locator, Store};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -29,8 +30,8 @@ pub struct App {
     pub settings: Settings,
     pub chain: ChainClient,
     keypair: Option<Keypair>,
-    /// Patient grants already read in this command, by patient (see `patient_grants`).
-    patient_grants: std::cell::RefCell<Option<(Pubkey, Vec<KeyGrantObject>)>>,
+    /// Opens the patient's own records; caches patient grants for the command.
+    own: flows::records::OwnRecords,
 }
 
 impl App {
@@ -45,7 +46,7 @@ impl App {
             settings: settings.clone(),
             chain,
             keypair: None,
-            patient_grants: Default::default(),
+            own: Default::default(),
         }
     }
 
@@ -152,77 +153,44 @@ impl App {
 
     /// The record locator the issuing transaction recorded (SPL Memo), from chain data.
     pub fn record_locator(&self, attestation: &Pubkey) -> anyhow::Result<Locator> {
-        let signatures = self
-            .chain
-            .rpc
-            .get_signatures_for_address(attestation)
-            .with_context(|| format!("cannot read the history of {attestation}"))?;
-        let prefix = rekam_client::record::MEMO_PREFIX;
-        // Newest first: after a re-key, the latest memo names the current copy.
-        signatures
-            .iter()
-            .filter_map(|s| s.memo.as_deref())
-            .find_map(|memo| {
-                memo.find(prefix)
-                    .map(|i| memo[i + prefix.len()..].trim().to_string())
-            })
-            .ok_or_else(|| anyhow!("no record locator found for {attestation}; pass --locator"))?
-            .parse::<Locator>()
-            .map_err(Into::into)
+        Ok(flows::records::locator(&self.chain, attestation)?)
     }
 }
 
 impl App {
-    /// Grants issuers made for `patient`'s current key (`identity`) after a recovery,
-    /// newest first. Read once per command (the profile's memo history and the grant
-    /// objects), however many records a command opens through them.
-    pub fn patient_grants(
+    /// Runs `f` with a flow context over this app's cluster and record store.
+    pub fn with_ctx<T>(
         &self,
-        patient: &Pubkey,
-        identity: &Identity,
-    ) -> anyhow::Result<Vec<KeyGrantObject>> {
-        if let Some((cached, grants)) = self.patient_grants.borrow().as_ref() {
-            if cached == patient {
-                return Ok(grants.clone());
-            }
-        }
-        let grants = self.read_patient_grants(patient, identity)?;
-        *self.patient_grants.borrow_mut() = Some((*patient, grants.clone()));
-        Ok(grants)
-    }
-
-    fn read_patient_grants(
-        &self,
-        patient: &Pubkey,
-        identity: &Identity,
-    ) -> anyhow::Result<Vec<KeyGrantObject>> {
-        let signatures = self
-            .chain
-            .rpc
-            .get_signatures_for_address(patient)
-            .with_context(|| format!("cannot read the history of {patient}"))?;
+        f: impl FnOnce(&Ctx) -> Result<T, flows::FlowError>,
+    ) -> anyhow::Result<T> {
         let store = self.store()?;
-        let mine = hex::encode(identity.public_key());
-        let mut grants = Vec::new();
-        for memo in signatures.iter().filter_map(|s| s.memo.as_deref()) {
-            let Some(i) = memo.find(record::PATIENT_GRANT_PREFIX) else {
-                continue;
-            };
-            let locator: Locator = memo[i + record::PATIENT_GRANT_PREFIX.len()..]
-                .trim()
-                .parse()?;
-            let bytes = App::block_on(store.get(&locator))?
-                .with_context(|| format!("cannot fetch patient grant {locator}"))?;
-            let grant = KeyGrantObject::from_bytes(&bytes)?;
-            if grant.grantee_key == mine {
-                grants.push(grant);
-            }
-        }
-        Ok(grants)
+        let ctx = Ctx {
+            chain: &self.chain,
+            store: &*store,
+        };
+        Ok(f(&ctx)?)
     }
 
-    /// Opens one of the patient's own records: through its header (the usual case), or
-    /// through a patient grant an issuer made after a recovery.
+    /// Attests one Bundle file as this wallet's issuer (the flow `flows::attest`).
+    pub fn attest_file(
+        &mut self,
+        file: &std::path::Path,
+        patient: &Pubkey,
+    ) -> anyhow::Result<flows::attest::Attested> {
+        let (issuer_key, issuer) = self.own_issuer()?;
+        let signer = self.signer()?.insecure_clone();
+        let clinic = flows::attest::Clinic {
+            signer: &signer,
+            issuer_key,
+            issuer,
+        };
+        let today = (unix_now() / 86_400) as u16;
+        self.with_ctx(|ctx| {
+            flows::attest::attest_file(ctx, &clinic, patient, file, &Default::default(), today)
+        })
+    }
+
+    /// Opens one of the patient's own records (see `flows::records::OwnRecords`).
     pub fn open_own(
         &self,
         patient: &Pubkey,
@@ -230,21 +198,13 @@ impl App {
         bytes: &[u8],
         identity: &Identity,
     ) -> anyhow::Result<Envelope> {
-        match record::open(bytes, identity) {
-            Ok((envelope, _)) => Ok(envelope),
-            Err(first) => {
-                for grant in self.patient_grants(patient, identity)? {
-                    if let Ok((envelope, _)) = grant.open(attestation, bytes, identity) {
-                        return Ok(envelope);
-                    }
-                }
-                Err(first.into())
-            }
-        }
+        self.with_ctx(|ctx| {
+            self.own
+                .open_bytes(ctx, identity, patient, attestation, bytes)
+        })
     }
 
-    /// Adds one of the patient's own records to `grant`, re-wrapping its data key from
-    /// the record's header or, after a recovery, from a patient grant.
+    /// Adds one of the patient's own records to `grant` (see `flows::records::OwnRecords`).
     pub fn grant_own(
         &self,
         grant: &mut KeyGrantObject,
@@ -254,35 +214,14 @@ impl App {
         bytes: &[u8],
         identity: &Identity,
     ) -> anyhow::Result<()> {
-        match grant.add(attestation, locator, bytes, identity) {
-            Ok(()) => Ok(()),
-            Err(first) => {
-                for held in self.patient_grants(patient, identity)? {
-                    // Only a grant for this version of the record (same header) opens it.
-                    let Ok(entry) = held.entry_for(attestation, bytes) else {
-                        continue;
-                    };
-                    if grant.add_from(entry, identity).is_ok() {
-                        if let Some(last) = grant.entries.last_mut() {
-                            last.locator = locator.to_string();
-                        }
-                        return Ok(());
-                    }
-                }
-                Err(first.into())
-            }
-        }
+        self.with_ctx(|ctx| {
+            self.own
+                .grant(ctx, identity, grant, patient, attestation, locator, bytes)
+        })
     }
 }
 
-/// The local clock as Unix seconds (for periods the client proposes and for status
-/// display; the program itself always decides by the chain's clock).
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+pub use rekam_client::flows::unix_now;
 
 /// A token account's balance in base units; 0 when it does not exist (yet).
 pub fn token_balance(chain: &ChainClient, account: &Pubkey) -> u64 {

@@ -4,6 +4,7 @@ pub mod access;
 pub mod attest;
 pub mod attestation;
 pub mod audit;
+pub mod claims;
 pub mod consent;
 pub mod demo;
 pub mod emergency;

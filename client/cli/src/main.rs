@@ -52,6 +52,13 @@ enum Command {
     Records(commands::records::ListArgs),
     /// Patient: fetch, decrypt and verify one of your records.
     Fetch(commands::records::FetchArgs),
+    /// Patient: list the claims (facts) of one of your records, each with its id.
+    Claims(commands::claims::ClaimsArgs),
+    /// Patient: disclose chosen claims of a record to a verifier, with proofs.
+    Disclose(commands::claims::DiscloseArgs),
+    /// Anyone: verify a presentation of claims.
+    #[command(subcommand)]
+    Presentation(commands::claims::PresentationCommand),
     /// Anyone: check an attestation's status, issuer and dates.
     Verify(commands::verify::Args),
     /// Patient: grant, list and revoke consents.
@@ -89,6 +96,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Attestation(cmd) => commands::attestation::run(&settings, cmd),
         Command::Records(args) => commands::records::list(&settings, args),
         Command::Fetch(args) => commands::records::fetch(&settings, args),
+        Command::Claims(args) => commands::claims::claims(&settings, args),
+        Command::Disclose(args) => commands::claims::disclose(&settings, args),
+        Command::Presentation(cmd) => commands::claims::verify(&settings, cmd),
         Command::Verify(args) => commands::verify::run(&settings, args),
         Command::Consent(cmd) => commands::consent::run(&settings, cmd),
         Command::Access(args) => commands::access::run(&settings, args),

@@ -13,9 +13,8 @@
 //!   ~70k ICD-10 codes cannot be tried against it.
 //! - Evidence: `H("rekam/v1/evidence"; salt_e, plaintext)` over the record's plaintext
 //!   bytes, so re-encrypting or moving a record never changes it.
-//! - Claims: leaves `H("rekam/v1/claim"; salt_i, name, value)` with `salt_i` derived per
-//!   leaf index; nodes `H("rekam/v1/node"; left, right)`; an odd node is carried up
-//!   unchanged. Each leaf can be disclosed alone with its salt and a Merkle path.
+//! - Claims: one SD-JWT disclosure per fact with a salt derived per claim index; the
+//!   tree over their digests is `rekam::claim_tree` (see `crate::claims`).
 
 use hkdf::Hkdf;
 use sha2::{Digest, Sha256};
@@ -25,8 +24,7 @@ pub type Hash = [u8; 32];
 
 pub const LABEL_DIAGNOSIS: &[u8] = b"rekam/v1/diagnosis";
 pub const LABEL_EVIDENCE: &[u8] = b"rekam/v1/evidence";
-pub const LABEL_CLAIM: &[u8] = b"rekam/v1/claim";
-pub const LABEL_NODE: &[u8] = b"rekam/v1/node";
+pub const LABEL_CLAIM_SALT: &[u8] = b"rekam/v2/claim-salt";
 
 /// A streaming `H(label; ..)`: fields are appended one by one.
 pub struct Hasher(Sha256);
@@ -115,8 +113,12 @@ impl RecordSalt {
         self.derive(LABEL_EVIDENCE, None)
     }
 
-    pub fn claim_salt(&self, index: u32) -> Zeroizing<[u8; 32]> {
-        self.derive(LABEL_CLAIM, Some(index))
+    /// The 16-byte salt of claim `index`'s SD-JWT disclosure (`crate::claims`).
+    pub fn disclosure_salt(&self, index: u32) -> [u8; 16] {
+        let full = self.derive(LABEL_CLAIM_SALT, Some(index));
+        let mut out = [0u8; 16];
+        out.copy_from_slice(&full[..16]);
+        out
     }
 }
 
@@ -154,123 +156,4 @@ pub fn evidence_hasher(salt: &RecordSalt, len: u64) -> Hasher {
         .field(salt.evidence_salt().as_slice())
         .begin_field(len);
     hasher
-}
-
-/// One disclosable claim of a record, e.g. `("vaccination.code", "CVX|208")`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Claim {
-    pub name: String,
-    pub value: String,
-}
-
-pub fn claim_leaf(salt: &RecordSalt, index: u32, claim: &Claim) -> Hash {
-    hash(
-        LABEL_CLAIM,
-        &[
-            salt.claim_salt(index).as_slice(),
-            claim.name.as_bytes(),
-            claim.value.as_bytes(),
-        ],
-    )
-}
-
-fn node(left: &Hash, right: &Hash) -> Hash {
-    hash(LABEL_NODE, &[left, right])
-}
-
-/// One step of a Merkle path: the sibling and whether it sits on the left.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PathStep {
-    pub sibling: Hash,
-    pub sibling_is_left: bool,
-}
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ClaimsError {
-    #[error("a record needs at least one claim to commit to")]
-    NoClaims,
-    #[error("claim index {index} is out of range ({len} claims)")]
-    IndexOutOfRange { index: usize, len: usize },
-    #[error("too many claims: {0} (at most 2^32)")]
-    TooMany(usize),
-}
-
-fn leaves(salt: &RecordSalt, claims: &[Claim]) -> Result<Vec<Hash>, ClaimsError> {
-    if claims.is_empty() {
-        return Err(ClaimsError::NoClaims);
-    }
-    claims
-        .iter()
-        .enumerate()
-        .map(|(i, claim)| {
-            let index = u32::try_from(i).map_err(|_| ClaimsError::TooMany(claims.len()))?;
-            Ok(claim_leaf(salt, index, claim))
-        })
-        .collect()
-}
-
-/// Reduces one tree level; an odd last node is carried up unchanged.
-fn level_up(level: &[Hash]) -> Vec<Hash> {
-    level
-        .chunks(2)
-        .map(|pair| match pair {
-            [left, right] => node(left, right),
-            [single] => *single,
-            _ => unreachable!("chunks(2) yields one or two items"),
-        })
-        .collect()
-}
-
-/// The salted Merkle root over `claims`.
-pub fn claims_root(salt: &RecordSalt, claims: &[Claim]) -> Result<Hash, ClaimsError> {
-    let mut level = leaves(salt, claims)?;
-    while level.len() > 1 {
-        level = level_up(&level);
-    }
-    Ok(level[0])
-}
-
-/// The path that proves claim `index` belongs to the root.
-pub fn claim_path(
-    salt: &RecordSalt,
-    claims: &[Claim],
-    index: usize,
-) -> Result<Vec<PathStep>, ClaimsError> {
-    let mut level = leaves(salt, claims)?;
-    if index >= level.len() {
-        return Err(ClaimsError::IndexOutOfRange {
-            index,
-            len: level.len(),
-        });
-    }
-    let mut position = index;
-    let mut path = Vec::new();
-    while level.len() > 1 {
-        let sibling = position ^ 1;
-        if sibling < level.len() {
-            path.push(PathStep {
-                sibling: level[sibling],
-                sibling_is_left: sibling < position,
-            });
-        }
-        level = level_up(&level);
-        position /= 2;
-    }
-    Ok(path)
-}
-
-/// Checks a disclosed claim (with its leaf salt) against a claims root.
-pub fn verify_claim(root: &Hash, leaf_salt: &[u8; 32], claim: &Claim, path: &[PathStep]) -> bool {
-    let mut acc = hash(
-        LABEL_CLAIM,
-        &[leaf_salt, claim.name.as_bytes(), claim.value.as_bytes()],
-    );
-    for step in path {
-        acc = if step.sibling_is_left {
-            node(&step.sibling, &acc)
-        } else {
-            node(&acc, &step.sibling)
-        };
-    }
-    acc == *root
 }

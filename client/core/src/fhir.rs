@@ -1,18 +1,32 @@
-//! Reads a FHIR R4 Bundle just enough to attest it: validates its shape, finds the
-//! primary clinical resource, and derives the attestation kind, the date of treatment, the
-//! coded fact to commit to (diagnosis, test, vaccine or medication code) and the
-//! disclosable claims. The Bundle itself is never interpreted further: it is encrypted
-//! byte for byte.
+//! Reads a FHIR R4 Bundle to attest it: validates every resource against R4
+//! ([`validate`]), finds the primary clinical resource, and derives the attestation kind,
+//! the date of treatment, the coded fact the diagnosis commitment binds, and every
+//! disclosable fact ([`facts`]). The Bundle itself is encrypted byte for byte.
+
+pub mod facts;
+pub mod validate;
 
 use rekam::AttestationKind;
 use serde_json::Value;
 
-use crate::commit::Claim;
+use facts::Fact;
+use validate::{Issue, Severity};
+
+fn list(issues: &[Issue]) -> String {
+    issues
+        .iter()
+        .map(|i| format!("\n  {i}"))
+        .collect::<String>()
+}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum FhirError {
     #[error("not valid JSON: {0}")]
     NotJson(String),
+    #[error("not valid FHIR R4 ({} errors):{}", .0.len(), list(.0))]
+    Invalid(Vec<Issue>),
+    #[error("refused under --strict ({} warnings):{}", .0.len(), list(.0))]
+    Warnings(Vec<Issue>),
     #[error("expected a FHIR Bundle, found resourceType {0:?}")]
     NotABundle(String),
     #[error("the Bundle has no entries")]
@@ -38,7 +52,7 @@ pub struct Coding {
 }
 
 /// What an attestation of this Bundle says.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Summary {
     pub kind: AttestationKind,
     /// The primary resource type (`Condition`, `Observation`...).
@@ -49,8 +63,17 @@ pub struct Summary {
     pub treatment_date: String,
     /// The coded fact the diagnosis commitment binds.
     pub coding: Coding,
-    /// Disclosable claims (kind, code, date), in a fixed order.
-    pub claims: Vec<Claim>,
+    /// Every disclosable fact, in claim order.
+    pub facts: Vec<Fact>,
+    /// What the validator reported short of an error (the Bundle is still attested).
+    pub warnings: Vec<Issue>,
+}
+
+/// How strictly to read a Bundle.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Refuse a Bundle that has warnings, too.
+    pub strict: bool,
 }
 
 /// Resource types that can be attested, in priority order, with their kind, where their
@@ -145,8 +168,24 @@ pub fn day_number(date: &str) -> Result<(u16, String), FhirError> {
 
 /// Validates `bytes` as a FHIR R4 Bundle and summarizes what an attestation would say.
 pub fn summarize(bytes: &[u8]) -> Result<Summary, FhirError> {
+    summarize_with(bytes, ReadOptions::default())
+}
+
+/// [`summarize`] with options.
+pub fn summarize_with(bytes: &[u8], options: ReadOptions) -> Result<Summary, FhirError> {
     let bundle: Value =
         serde_json::from_slice(bytes).map_err(|e| FhirError::NotJson(e.to_string()))?;
+    let report = validate::validate_bundle(&bundle);
+    let (errors, warnings): (Vec<Issue>, Vec<Issue>) = report
+        .issues
+        .into_iter()
+        .partition(|i| i.severity == Severity::Error);
+    if !errors.is_empty() {
+        return Err(FhirError::Invalid(errors));
+    }
+    if options.strict && !warnings.is_empty() {
+        return Err(FhirError::Warnings(warnings));
+    }
     let resource_type = bundle
         .get("resourceType")
         .and_then(Value::as_str)
@@ -183,31 +222,15 @@ pub fn summarize(bytes: &[u8]) -> Result<Summary, FhirError> {
             .find_map(|field| path(resource, field).and_then(Value::as_str))
             .ok_or(FhirError::MissingDate(wanted))?;
         let (treatment_day, treatment_date) = day_number(date)?;
-        let claims = vec![
-            Claim {
-                name: "kind".into(),
-                value: format!("{kind:?}"),
-            },
-            Claim {
-                name: "code".into(),
-                value: format!("{}|{}", coding.system, coding.code),
-            },
-            Claim {
-                name: "date".into(),
-                value: treatment_date.clone(),
-            },
-            Claim {
-                name: "resourceType".into(),
-                value: wanted.to_string(),
-            },
-        ];
+        let facts = facts::extract(&resources, &treatment_date);
         return Ok(Summary {
             kind,
             resource_type: wanted,
             treatment_day,
             treatment_date,
             coding,
-            claims,
+            facts,
+            warnings,
         });
     }
     Err(FhirError::NothingToAttest)

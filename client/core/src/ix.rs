@@ -6,9 +6,9 @@ use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use rekam::{
-    AttestationIssueArgs, AttestationKind, ConfigInitializeArgs, ConsentGrantArgs,
-    EmergencyRequestArgs, GuardiansArgs, IssuerAccreditArgs, KeyGrant, PatientRegisterArgs,
-    Purpose, StudyContributeArgs, StudyOpenArgs,
+    AttestationIssueArgs, AttestationKind, AttestationVerifyClaimArgs, ConfigInitializeArgs,
+    ConsentGrantArgs, EmergencyRequestArgs, GuardiansArgs, IssuerAccreditArgs, KeyGrant,
+    PatientRegisterArgs, Purpose, StudyContributeArgs, StudyOpenArgs,
 };
 
 use crate::pda;
@@ -279,6 +279,23 @@ pub fn attestation_revoke(
             program: *program_id,
         },
         rekam::instruction::AttestationRevoke {},
+    )
+}
+
+/// `attestation_verify_claim`: read-only; returns `VerifiedClaim` as return data.
+pub fn attestation_verify_claim(
+    program_id: &Pubkey,
+    attestation: &Pubkey,
+    issuer: &Pubkey,
+    args: AttestationVerifyClaimArgs,
+) -> Instruction {
+    build(
+        program_id,
+        rekam::accounts::AttestationVerifyClaim {
+            attestation: *attestation,
+            issuer: *issuer,
+        },
+        rekam::instruction::AttestationVerifyClaim { args },
     )
 }
 

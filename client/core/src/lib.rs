@@ -10,10 +10,12 @@
 //! - [`research`]: de-identified, verifiable research copies (`docs/research.md`).
 
 pub mod chain;
+pub mod claims;
 pub mod commit;
 pub mod crypto;
 pub mod errors;
 pub mod fhir;
+pub mod flows;
 pub mod ix;
 pub mod pda;
 pub mod record;

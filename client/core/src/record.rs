@@ -7,13 +7,14 @@ use base64::Engine;
 use rekam::{Attestation, AttestationKind};
 use serde::{Deserialize, Serialize};
 
-use crate::commit::{self, Claim, RecordSalt};
+use crate::claims::{ClaimError, ClaimSet};
+use crate::commit::{self, RecordSalt};
 use crate::crypto::stream::{decrypt_to_vec, encrypt_to_vec, Header};
 use crate::crypto::wrap::{self, Stanza, STANZA_LEN};
 use crate::crypto::{CryptoError, EncryptOptions, Identity};
-use crate::fhir::{self, FhirError, Summary};
+use crate::fhir::{self, FhirError, ReadOptions, Summary};
 
-pub const ENVELOPE_FORMAT: &str = "rekam-record/1";
+pub const ENVELOPE_FORMAT: &str = "rekam-record/2";
 pub const GRANT_FORMAT: &str = "rekam-key-grant/1";
 pub const MEMO_PREFIX: &str = "rekam-record:";
 /// Memo prefix announcing a patient grant: record keys an issuer wrapped to a patient's
@@ -39,6 +40,8 @@ pub enum RecordError {
     Crypto(#[from] CryptoError),
     #[error("record envelope is malformed: {0}")]
     Envelope(String),
+    #[error("the record's claims are malformed: {0}")]
+    Claims(#[from] ClaimError),
     #[error("the record does not match attestation {attestation}: {what} differs")]
     Mismatch {
         attestation: Pubkey,
@@ -60,11 +63,16 @@ pub struct Envelope {
     pub treatment_date: String,
     pub code_system: String,
     pub code: String,
-    pub claims: Vec<(String, String)>,
+    /// Every claim of the record as an SD-JWT disclosure (base64url), in leaf order.
+    pub disclosures: Vec<String>,
     /// Media type of `content`.
     pub content_type: String,
     /// The original document, byte for byte, base64.
     pub content: String,
+    /// The issuer-signed SD-JWT over every claim (`crate::claims::sdjwt`), when the issuer
+    /// made one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer_jwt: Option<String>,
 }
 
 /// The commitments an attestation of a record carries.
@@ -98,21 +106,15 @@ impl Envelope {
             .map_err(|_| RecordError::Envelope("content is not base64".into()))
     }
 
-    fn claims(&self) -> Vec<Claim> {
-        self.claims
-            .iter()
-            .map(|(name, value)| Claim {
-                name: name.clone(),
-                value: value.clone(),
-            })
-            .collect()
+    /// The record's claims and their tree.
+    pub fn claim_set(&self) -> Result<ClaimSet, RecordError> {
+        Ok(ClaimSet::from_encoded(&self.disclosures)?)
     }
 
-    /// Recomputes the commitments from the envelope's own content and salt.
+    /// Recomputes the commitments from the envelope's own content, salt and claims.
     pub fn commitments(&self) -> Result<Commitments, RecordError> {
         let salt = self.salt()?;
-        let claims_root = commit::claims_root(&salt, &self.claims())
-            .map_err(|e| RecordError::Envelope(e.to_string()))?;
+        let claims_root = self.claim_set()?.root();
         Ok(Commitments {
             evidence: commit::evidence_commitment(&salt, &self.content()?),
             diagnosis: commit::diagnosis_commitment(&salt, &self.code_system, &self.code),
@@ -194,7 +196,17 @@ pub fn salt_from_signature(signature: &[u8; 64]) -> [u8; 32] {
 
 /// Validates a FHIR Bundle and builds its envelope with the given record salt.
 pub fn prepare_with_salt(bundle: &[u8], salt: [u8; 32]) -> Result<Prepared, RecordError> {
-    let summary = fhir::summarize(bundle)?;
+    prepare_with(bundle, salt, ReadOptions::default())
+}
+
+/// [`prepare_with_salt`] with options for reading the Bundle.
+pub fn prepare_with(
+    bundle: &[u8],
+    salt: [u8; 32],
+    options: ReadOptions,
+) -> Result<Prepared, RecordError> {
+    let summary = fhir::summarize_with(bundle, options)?;
+    let claims = ClaimSet::issue(&RecordSalt::from_bytes(salt), &summary.facts)?;
     let envelope = Envelope {
         format: ENVELOPE_FORMAT.into(),
         record_salt: hex::encode(salt),
@@ -202,15 +214,21 @@ pub fn prepare_with_salt(bundle: &[u8], salt: [u8; 32]) -> Result<Prepared, Reco
         treatment_date: summary.treatment_date.clone(),
         code_system: summary.coding.system.clone(),
         code: summary.coding.code.clone(),
-        claims: summary
-            .claims
-            .iter()
-            .map(|c| (c.name.clone(), c.value.clone()))
-            .collect(),
+        disclosures: claims.encoded(),
         content_type: "application/fhir+json".into(),
         content: b64().encode(bundle),
+        issuer_jwt: None,
     };
-    let commitments = envelope.commitments()?;
+    let record_salt = RecordSalt::from_bytes(salt);
+    let commitments = Commitments {
+        evidence: commit::evidence_commitment(&record_salt, bundle),
+        diagnosis: commit::diagnosis_commitment(
+            &record_salt,
+            &envelope.code_system,
+            &envelope.code,
+        ),
+        claims_root: claims.root(),
+    };
     Ok(Prepared {
         envelope,
         summary,

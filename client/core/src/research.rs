@@ -8,11 +8,11 @@
 //! (`90+` at the top), and replaces every resource id with a fresh random one, so nothing
 //! in the copy links back to the clinic's systems.
 //!
-//! A [`ResearchCopy`] carries the de-identified Bundle plus two disclosed claims of the
-//! attestation's salted claims tree (`kind` and `code`, with their leaf salts and Merkle
-//! paths). The researcher checks them against the on-chain claims root, checks that the
-//! disclosed code is the one in the Bundle and that the treatment month matches the
-//! attestation's day. The exact date, the record salt and the other claims stay private.
+//! A [`ResearchCopy`] carries the de-identified Bundle plus, for every fact in it, the
+//! record's claim of that fact (its SD-JWT disclosure and proof). The researcher checks
+//! each claim against the on-chain claims root and that every fact of the Bundle is one of
+//! them, value for value, so a paid contributor cannot fabricate a lab value. Dates,
+//! derived facts, the record salt and the other claims stay private.
 
 use std::collections::HashMap;
 
@@ -21,9 +21,10 @@ use rekam::Attestation;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::commit::{self, Claim, PathStep};
+use crate::claims::{self, presentation::DisclosedClaim};
 use crate::crypto::stream::{decrypt_to_vec, encrypt_to_vec};
 use crate::crypto::{EncryptOptions, Identity};
+use crate::fhir::facts::{self, resource_type_of};
 use crate::fhir::{self, FhirError};
 use crate::record::{Envelope, RecordError};
 
@@ -31,8 +32,6 @@ pub const COPY_FORMAT: &str = "rekam-research/1";
 pub const COPY_CONTENT_TYPE: &str = "application/vnd.rekam.research+json";
 /// The extension that carries a patient's age band in a de-identified Bundle.
 pub const AGE_BAND_URL: &str = "https://rekam.health/fhir/StructureDefinition/age-band";
-/// Claims disclosed in a research copy, by name (indices into the record's claims).
-pub const DISCLOSED_CLAIMS: [&str; 2] = ["kind", "code"];
 
 /// Resource types dropped whole: they describe people, organizations, places or devices.
 const DROPPED_TYPES: &[&str] = &[
@@ -124,6 +123,14 @@ fn type_fields(resource_type: &str) -> &'static [&'static str] {
             "authoredOn",
             "dosageInstruction",
             "dispenseRequest",
+            "reasonCode",
+        ],
+        "MedicationStatement" | "MedicationAdministration" => &[
+            "medicationCodeableConcept",
+            "effectiveDateTime",
+            "effectivePeriod",
+            "dateAsserted",
+            "dosage",
             "reasonCode",
         ],
         "ImagingStudy" => &[
@@ -323,17 +330,6 @@ pub fn deidentify(bundle: &[u8], treatment_date: &str) -> Result<Value, FhirErro
     }))
 }
 
-/// One disclosed claim: its value, leaf salt and Merkle path to the claims root.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Disclosure {
-    pub name: String,
-    pub value: String,
-    /// The leaf salt, hex.
-    pub salt: String,
-    /// `(sibling hex, sibling_is_left)` from the leaf up.
-    pub path: Vec<(String, bool)>,
-}
-
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ResearchCopy {
     pub format: String,
@@ -342,7 +338,11 @@ pub struct ResearchCopy {
     pub kind: String,
     /// `YYYY-MM` of the treatment.
     pub treatment_month: String,
-    pub disclosures: Vec<Disclosure>,
+    /// Leaves in the attestation's claims tree.
+    pub count: u32,
+    /// Every fact of the copy's Bundle as a disclosed claim with its proof. Dates and
+    /// the derived patient facts stay undisclosed.
+    pub disclosures: Vec<DisclosedClaim>,
     /// The de-identified FHIR Bundle.
     pub bundle: Value,
 }
@@ -357,6 +357,27 @@ pub enum ResearchError {
     Mismatch { attestation: Pubkey, what: String },
 }
 
+/// Whether a claim is a resource's fact without its date: what a research copy discloses.
+fn is_copied_fact(name: &str) -> bool {
+    resource_type_of(name).is_some() && !name.ends_with(".date")
+}
+
+/// The facts a de-identified Bundle carries, as the issuer's extraction sees them.
+fn bundle_facts(bundle: &Value) -> Vec<(String, Value)> {
+    let resources: Vec<&Value> = bundle
+        .get("entry")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.get("resource"))
+        .collect();
+    facts::extract(&resources, "")
+        .into_iter()
+        .filter(|f| is_copied_fact(&f.name))
+        .map(|f| (f.name, f.value))
+        .collect()
+}
+
 impl ResearchCopy {
     /// Builds the copy of a patient's own (decrypted) record for `study`.
     pub fn build(
@@ -366,31 +387,21 @@ impl ResearchCopy {
     ) -> Result<Self, ResearchError> {
         let content = envelope.content()?;
         let bundle = deidentify(&content, &envelope.treatment_date).map_err(RecordError::from)?;
-        let salt = envelope.salt()?;
-        let claims: Vec<Claim> = envelope
-            .claims
-            .iter()
-            .map(|(name, value)| Claim {
-                name: name.clone(),
-                value: value.clone(),
-            })
-            .collect();
+        let claims = envelope.claim_set()?;
         let mut disclosures = Vec::new();
-        for wanted in DISCLOSED_CLAIMS {
-            let index = claims
-                .iter()
-                .position(|c| c.name == wanted)
-                .ok_or_else(|| ResearchError::Malformed(format!("record has no {wanted} claim")))?;
-            let path = commit::claim_path(&salt, &claims, index)
-                .map_err(|e| ResearchError::Malformed(e.to_string()))?;
-            let leaf_salt = salt.claim_salt(u32::try_from(index).expect("few claims"));
-            disclosures.push(Disclosure {
-                name: claims[index].name.clone(),
-                value: claims[index].value.clone(),
-                salt: hex::encode(leaf_salt.as_slice()),
-                path: path
-                    .into_iter()
-                    .map(|s| (hex::encode(s.sibling), s.sibling_is_left))
+        for (i, d) in claims.disclosures().iter().enumerate() {
+            if !is_copied_fact(d.name()) {
+                continue;
+            }
+            let index = i as u32;
+            disclosures.push(DisclosedClaim {
+                index,
+                disclosure: d.encoded().to_string(),
+                proof: claims
+                    .proof(index)
+                    .map_err(RecordError::from)?
+                    .iter()
+                    .map(hex::encode)
                     .collect(),
             });
         }
@@ -400,12 +411,15 @@ impl ResearchCopy {
             attestation: attestation.to_string(),
             kind: envelope.kind.clone(),
             treatment_month: envelope.treatment_date.chars().take(7).collect(),
+            count: claims.count(),
             disclosures,
             bundle,
         })
     }
 
-    /// Checks the copy against the on-chain attestation it claims to come from.
+    /// Checks the copy against the on-chain attestation it claims to come from: every
+    /// disclosed claim is under the claims root, and every fact of the Bundle is one of
+    /// them, value for value.
     pub fn verify(
         &self,
         study: &Pubkey,
@@ -427,54 +441,45 @@ impl ResearchCopy {
                 "the copy names another study or attestation".into(),
             ));
         }
-        for d in &self.disclosures {
-            let salt: [u8; 32] = hex::decode(&d.salt)
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| ResearchError::Malformed("leaf salt is not 32 hex bytes".into()))?;
-            let mut path = Vec::with_capacity(d.path.len());
-            for (sibling, left) in &d.path {
-                let sibling: [u8; 32] = hex::decode(sibling)
-                    .ok()
-                    .and_then(|b| b.try_into().ok())
-                    .ok_or_else(|| {
-                    ResearchError::Malformed("path node is not 32 hex bytes".into())
-                })?;
-                path.push(PathStep {
-                    sibling,
-                    sibling_is_left: *left,
-                });
-            }
-            let claim = Claim {
-                name: d.name.clone(),
-                value: d.value.clone(),
-            };
-            if !commit::verify_claim(&attestation.claims_root, &salt, &claim, &path) {
+        let mut verified: HashMap<String, Value> = HashMap::new();
+        for c in &self.disclosures {
+            let d = claims::Disclosure::parse(&c.disclosure)
+                .map_err(|e| ResearchError::Malformed(format!("claim {}: {e}", c.index)))?;
+            let proof = c
+                .proof
+                .iter()
+                .map(|n| {
+                    hex::decode(n)
+                        .ok()
+                        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                })
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| ResearchError::Malformed("proof node is not 32 hex bytes".into()))?;
+            if claims::verify(&attestation.claims_root, c.index, self.count, &d, &proof).is_err() {
                 return Err(mismatch(format!(
-                    "disclosed claim {:?} is not in its claims root",
-                    d.name
+                    "claim {} ({}) is not in its claims root",
+                    c.index,
+                    d.name()
+                )));
+            }
+            verified.insert(d.name().to_string(), d.value().clone());
+        }
+        let facts = bundle_facts(&self.bundle);
+        for (name, value) in &facts {
+            if verified.get(name) != Some(value) {
+                return Err(mismatch(format!(
+                    "fact {name} of the Bundle is not backed by a verified claim"
                 )));
             }
         }
-        let disclosed = |name: &str| {
-            self.disclosures
-                .iter()
-                .find(|d| d.name == name)
-                .map(|d| d.value.as_str())
-                .ok_or_else(|| ResearchError::Malformed(format!("no disclosed {name} claim")))
-        };
-        if disclosed("kind")? != format!("{:?}", attestation.kind)
-            || self.kind != disclosed("kind")?
+        if let Some(extra) = verified
+            .keys()
+            .find(|n| !facts.iter().any(|(f, _)| f == *n))
         {
-            return Err(mismatch("kind differs".into()));
+            return Err(mismatch(format!("claim {extra} has no fact in the Bundle")));
         }
-        let (system, code) = disclosed("code")?
-            .split_once('|')
-            .ok_or_else(|| ResearchError::Malformed("code claim is not system|code".into()))?;
-        if !has_coding(&self.bundle, system, code) {
-            return Err(mismatch(format!(
-                "the Bundle does not carry the attested code {system}|{code}"
-            )));
+        if self.kind != format!("{:?}", attestation.kind) {
+            return Err(mismatch("kind differs".into()));
         }
         if month_of_day(attestation.treatment_day) != self.treatment_month {
             return Err(mismatch("treatment month differs".into()));
@@ -507,19 +512,6 @@ impl ResearchCopy {
     pub fn open(sealed: &[u8], identity: &Identity) -> Result<Self, ResearchError> {
         let (plain, _) = decrypt_to_vec(sealed, identity).map_err(RecordError::from)?;
         Self::from_bytes(&plain)
-    }
-}
-
-/// Whether any Coding in `value` has this system and code.
-fn has_coding(value: &Value, system: &str, code: &str) -> bool {
-    match value {
-        Value::Object(map) => {
-            (map.get("system").and_then(Value::as_str) == Some(system)
-                && map.get("code").and_then(Value::as_str) == Some(code))
-                || map.values().any(|v| has_coding(v, system, code))
-        }
-        Value::Array(items) => items.iter().any(|v| has_coding(v, system, code)),
-        _ => false,
     }
 }
 

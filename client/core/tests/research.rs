@@ -219,11 +219,39 @@ fn a_copy_verifies_against_its_attestation_and_nothing_else() {
             wrong(&|_, a| a.claims_root[0] ^= 1),
             ResearchError::Mismatch { .. }
         ));
-        // A disclosed code changed to a more "valuable" one.
+        // A disclosed claim swapped for another (here: the next one, at this index).
         assert!(matches!(
-            wrong(&|c, _| c.disclosures[1].value.push('0')),
+            wrong(&|c, _| c.disclosures[0].disclosure = c.disclosures[1].disclosure.clone()),
             ResearchError::Mismatch { .. }
         ));
+        // A fact of the Bundle changed (a fabricated value, a more "valuable" code): no
+        // verified claim backs it.
+        let what = match wrong(&|c, _| {
+            let entries = c.bundle["entry"].as_array_mut().unwrap();
+            let coded = [
+                ("Condition", "code"),
+                ("Observation", "code"),
+                ("Immunization", "vaccineCode"),
+                ("MedicationRequest", "medicationCodeableConcept"),
+            ];
+            let (resource, field) = entries
+                .iter_mut()
+                .map(|e| &mut e["resource"])
+                .find_map(|r| {
+                    let rt = r["resourceType"].as_str().unwrap_or("").to_string();
+                    coded.iter().find(|(t, _)| *t == rt).map(|(_, f)| (r, *f))
+                })
+                .unwrap();
+            resource[field] =
+                serde_json::json!({"coding": [{"system": "http://loinc.org", "code": "0000-0"}]});
+        }) {
+            ResearchError::Mismatch { what, .. } => what,
+            other => panic!("{name}: {other}"),
+        };
+        assert!(
+            what.contains("is not backed by a verified claim"),
+            "{name}: {what}"
+        );
         // The Bundle's codes swapped for something else.
         assert!(matches!(
             wrong(&|c, _| c.bundle = serde_json::json!({"resourceType": "Bundle", "entry": []})),

@@ -22,6 +22,37 @@ solana_program_runtime::declare_process_instruction!(RekamBuiltin, 1, |invoke_co
     invoke_native(rekam_entry, invoke_context)
 });
 
+/// An entrypoint of another natively compiled program (see [`crate::add_native`]).
+pub type NativeFn = fn(&Pubkey, &[AccountInfo], &[u8]) -> u64;
+
+/// Entrypoints of the other native programs, by program id.
+fn natives() -> &'static std::sync::Mutex<HashMap<Pubkey, NativeFn>> {
+    static NATIVES: std::sync::OnceLock<std::sync::Mutex<HashMap<Pubkey, NativeFn>>> =
+        std::sync::OnceLock::new();
+    NATIVES.get_or_init(Default::default)
+}
+
+pub(crate) fn register_native(program_id: Pubkey, entry: NativeFn) {
+    natives()
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .insert(program_id, entry);
+}
+
+solana_program_runtime::declare_process_instruction!(NativeBuiltin, 1, |invoke_context| {
+    let program_id = *invoke_context
+        .transaction_context
+        .get_current_instruction_context()?
+        .get_program_key()?;
+    let entry = natives()
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .get(&program_id)
+        .copied()
+        .ok_or(InstructionError::UnsupportedProgramId)?;
+    invoke_native(entry, invoke_context)
+});
+
 /// Anchor's `entry` ties the slice lifetime to the `AccountInfo` lifetime; the account
 /// infos built by [`invoke_native`] live exactly as long as the call, so erasing the
 /// lifetime here is sound for the duration of the call and nothing escapes it.

@@ -37,6 +37,15 @@ pub fn add_rekam_at(svm: &mut LiteSVM, program_id: solana_pubkey::Pubkey) {
     svm.add_builtin(program_id, builtin::RekamBuiltin::register);
 }
 
+/// Registers another natively compiled program (for example a program that CPIs into
+/// Rekam) at `program_id`. `entry` is its entrypoint behind a lifetime shim like
+/// `builtin::rekam_entry`'s.
+pub fn add_native(svm: &mut LiteSVM, program_id: solana_pubkey::Pubkey, entry: builtin::NativeFn) {
+    stubs::install();
+    builtin::register_native(program_id, entry);
+    svm.add_builtin(program_id, builtin::NativeBuiltin::register);
+}
+
 /// A fresh SVM with the default SPL programs (Token, Token-2022, ATA, Memo) and Rekam.
 pub fn rekam_svm() -> LiteSVM {
     let mut svm = LiteSVM::new();

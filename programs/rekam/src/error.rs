@@ -207,6 +207,15 @@ pub enum RekamError {
     /// 6066
     #[msg("Guardians may clear a recovery only after it failed to reach the threshold within its time lock")]
     RecoveryStillPending,
+    /// 6067
+    #[msg("Claim index is outside the attestation's claims tree")]
+    ClaimIndexOutOfRange,
+    /// 6068
+    #[msg("Claim proof has the wrong number of steps for its index and leaf count")]
+    ClaimProofLength,
+    /// 6069
+    #[msg("Claim is not under the attestation's claims root")]
+    ClaimNotInRoot,
 }
 
 impl RekamError {
@@ -279,6 +288,9 @@ impl RekamError {
         RekamError::SameWallet,
         RekamError::NotNewAuthority,
         RekamError::RecoveryStillPending,
+        RekamError::ClaimIndexOutOfRange,
+        RekamError::ClaimProofLength,
+        RekamError::ClaimNotInRoot,
     ];
 
     /// The numeric code a transaction error carries (`Custom(code)`).

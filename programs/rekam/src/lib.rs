@@ -8,6 +8,7 @@
 
 use anchor_lang::prelude::*;
 
+pub mod claim_tree;
 pub mod constants;
 pub mod error;
 pub mod events;
@@ -99,6 +100,15 @@ pub mod rekam {
     /// Succeeds only for an active attestation; returns `VerifiedAttestation` as return data.
     pub fn attestation_verify(ctx: Context<AttestationVerify>) -> Result<()> {
         ctx.accounts.handle()
+    }
+
+    /// Succeeds only for an active attestation whose claims root holds the given claim;
+    /// returns `VerifiedClaim` as return data.
+    pub fn attestation_verify_claim(
+        ctx: Context<AttestationVerifyClaim>,
+        args: AttestationVerifyClaimArgs,
+    ) -> Result<()> {
+        ctx.accounts.handle(args)
     }
 
     /// The patient grants a consent.

@@ -680,6 +680,22 @@ fn every_instruction(s: &Scene) -> Vec<Case> {
             vec![("attestation", s.record), ("issuer", c.key)],
         ),
         (
+            "attestation_verify_claim",
+            ix::attestation_verify_claim(
+                &pid,
+                &s.record,
+                &c.key,
+                rekam::AttestationVerifyClaimArgs {
+                    digest: [1; 32],
+                    index: 0,
+                    count: 1,
+                    proof: vec![],
+                },
+            ),
+            vec![],
+            vec![("attestation", s.record), ("issuer", c.key)],
+        ),
+        (
             "consent_grant",
             ix::consent_grant(
                 &pid,

@@ -116,6 +116,13 @@ fn every_error_code_is_pinned() {
             6066,
             "RecoveryStillPending",
         ),
+        (
+            RekamError::ClaimIndexOutOfRange,
+            6067,
+            "ClaimIndexOutOfRange",
+        ),
+        (RekamError::ClaimProofLength, 6068, "ClaimProofLength"),
+        (RekamError::ClaimNotInRoot, 6069, "ClaimNotInRoot"),
     ];
     assert_eq!(
         RekamError::ALL.len(),

@@ -7,6 +7,7 @@
 mod access;
 mod attacks;
 mod attestations;
+mod claims;
 mod config;
 mod consent;
 mod errors;

@@ -18,6 +18,8 @@ use serde::Serialize;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
+mod claims;
+
 use crate::app::App;
 use crate::commands::init::{initialize, Initialized};
 use crate::localnet::{Localnet, LocalnetOptions};
@@ -245,8 +247,7 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
     for (name, bytes) in BUNDLES {
         let file = workdir.path().join(name);
         std::fs::write(&file, bytes)?;
-        let attested =
-            crate::commands::attest::attest_file(&mut clinic_app, &file, &patient_key, None)?;
+        let attested = clinic_app.attest_file(&file, &patient_key)?;
         say(&format!(
             "  {name}: {} of {} -> {}",
             attested.kind, attested.treatment_date, attested.attestation
@@ -262,6 +263,30 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
             "{} (diagnosis, lab result, vaccination)",
             attestations.len()
         ),
+    });
+
+    say("The patient discloses one lab value (HbA1c) to a pharmacy, which verifies it: proof under the attestation's claims root, the patient's binding to its audience and nonce, the attestation live on-chain...");
+    let verifier = App::new(&demo_settings);
+    let shown = claims::disclose_one_lab_value(
+        &mut patient_app,
+        &attestations[1].0,
+        &verifier,
+        workdir.path(),
+    )?;
+    say(&format!(
+        "  {}: {} -> verified: {}",
+        shown.claim, shown.words, shown.verified
+    ));
+    say(&format!(
+        "  the same presentation with the value changed is refused: {}",
+        shown.tampered_refusal
+    ));
+    if !shown.verified {
+        bail!("the pharmacy could not verify the disclosed lab value");
+    }
+    steps.push(Step {
+        step: "one lab value disclosed".into(),
+        result: format!("verified: {}; tampered copy refused", shown.verified),
     });
 
     say("The patient grants the doctor treatment access to diagnoses and lab results for 30 days...");
@@ -455,7 +480,7 @@ fn research(
         let (app, profile) = register_patient(chain, settings, wallet)?;
         let file = workdir.join(name);
         std::fs::write(&file, bundle)?;
-        let attested = crate::commands::attest::attest_file(clinic_app, &file, &profile, None)?;
+        let attested = clinic_app.attest_file(&file, &profile)?;
         say(&format!(
             "  another patient's {name}: {} -> {}",
             attested.kind, attested.attestation

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use anchor_lang::prelude::Pubkey;
 use anyhow::Context;
-use rekam::{Attestation, Issuer};
+use rekam::Issuer;
+use rekam_client::flows::records::OwnRecords;
 use rekam_client::record;
 use rekam_client::storage::Locator;
 use serde::Serialize;
@@ -123,25 +124,17 @@ impl Render for Fetched {
 
 pub fn fetch(settings: &Settings, args: FetchArgs) -> anyhow::Result<()> {
     let mut app = App::new(settings);
-    let attestation: Attestation = app.fetch(&args.attestation, "attestation")?;
-    let locator = match args.locator {
-        Some(l) => l,
-        None => app.record_locator(&args.attestation)?,
-    };
-    let store = app.store()?;
-    let bytes =
-        App::block_on(store.get(&locator))?.with_context(|| format!("cannot fetch {locator}"))?;
     let identity = app.identity()?;
-    let envelope = app.open_own(&attestation.patient, &args.attestation, &bytes, &identity)?;
-    envelope.check(&app.program_id(), &args.attestation, &attestation)?;
-    write_bundle(&args.out, &envelope.content()?)?;
+    let own = OwnRecords::default();
+    let record = app.with_ctx(|ctx| own.open(ctx, &identity, &args.attestation, args.locator))?;
+    write_bundle(&args.out, &record.envelope.content()?)?;
     output::print(
         settings.output,
         &Fetched {
             attestation: args.attestation.to_string(),
-            locator: locator.to_string(),
-            kind: envelope.kind.clone(),
-            treatment_date: envelope.treatment_date.clone(),
+            locator: record.locator.to_string(),
+            kind: record.envelope.kind.clone(),
+            treatment_date: record.envelope.treatment_date.clone(),
             verified: true,
             out: args.out.display().to_string(),
         },

@@ -121,3 +121,12 @@ pub struct VerifiedAttestation {
     pub kind: AttestationKind,
     pub treatment_day: u16,
 }
+
+/// What `attestation_verify_claim` returns (Borsh) to its caller.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VerifiedClaim {
+    pub kind: AttestationKind,
+    pub treatment_day: u16,
+    /// The disclosure digest that was proven under the claims root.
+    pub digest: [u8; 32],
+}

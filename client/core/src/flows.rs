@@ -1,0 +1,87 @@
+//! Flows: the typed operations the CLI, the demo and the tests call. A front door (a CLI
+//! command, the demo) parses its input, calls one flow and renders the typed result; the
+//! orchestration (which accounts to read, what to decrypt and check, what to send) lives
+//! here.
+//!
+//! - [`attest`]: validate, encrypt, store and attest FHIR Bundles.
+//! - [`records`]: find a record's locator on chain, open the patient's own records.
+//! - [`present`]: list a record's claims, disclose chosen claims, verify a presentation.
+
+pub mod attest;
+pub mod present;
+pub mod records;
+
+use anchor_lang::prelude::Pubkey;
+
+use crate::chain::{ChainClient, ChainError};
+use crate::claims::ClaimError;
+use crate::record::RecordError;
+use crate::storage::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    #[error(transparent)]
+    Claims(#[from] ClaimError),
+    #[error("{what} {key} does not exist on {url}")]
+    Missing {
+        what: &'static str,
+        key: Pubkey,
+        url: String,
+    },
+    #[error("no record locator found for {0}; pass --locator")]
+    NoLocator(Pubkey),
+    #[error("{0}")]
+    Refused(String),
+    #[error("async runtime: {0}")]
+    Runtime(#[from] std::io::Error),
+}
+
+/// What a flow reads from: the cluster and the record store.
+pub struct Ctx<'a> {
+    pub chain: &'a ChainClient,
+    pub store: &'a dyn Store,
+}
+
+impl Ctx<'_> {
+    pub fn program_id(&self) -> Pubkey {
+        self.chain.program_id
+    }
+
+    /// Fetches a program account that must exist.
+    pub fn account<T: anchor_lang::AccountDeserialize>(
+        &self,
+        key: &Pubkey,
+        what: &'static str,
+    ) -> Result<T, FlowError> {
+        self.chain
+            .fetch::<T>(key)?
+            .ok_or_else(|| FlowError::Missing {
+                what,
+                key: *key,
+                url: self.chain.url(),
+            })
+    }
+}
+
+/// Runs one storage operation (async) to completion on a small runtime of its own.
+pub fn block_on<T>(future: impl std::future::Future<Output = T>) -> Result<T, FlowError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    Ok(runtime.block_on(future))
+}
+
+/// The local clock as Unix seconds (for times the client proposes and binds; the program
+/// always decides by the chain's clock).
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,162 @@
+//! Finding a record on chain and opening the patient's own records: the steps `fetch`,
+//! `claims` and `disclose` share.
+
+use std::cell::RefCell;
+
+use anchor_lang::prelude::Pubkey;
+use rekam::Attestation;
+
+use super::{block_on, Ctx, FlowError};
+use crate::chain::ChainClient;
+use crate::crypto::Identity;
+use crate::record::{self, Envelope, KeyGrantObject, MEMO_PREFIX, PATIENT_GRANT_PREFIX};
+use crate::storage::Locator;
+
+/// The record locator the issuing transaction recorded (SPL Memo), newest first: after a
+/// re-key, the latest memo names the current copy.
+pub fn locator(chain: &ChainClient, attestation: &Pubkey) -> Result<Locator, FlowError> {
+    let signatures = chain
+        .rpc
+        .get_signatures_for_address(attestation)
+        .map_err(|e| crate::chain::decode_error(&chain.url(), &e))?;
+    let text = signatures
+        .iter()
+        .filter_map(|s| s.memo.as_deref())
+        .find_map(|memo| {
+            memo.find(MEMO_PREFIX)
+                .map(|i| memo[i + MEMO_PREFIX.len()..].trim().to_string())
+        })
+        .ok_or(FlowError::NoLocator(*attestation))?;
+    Ok(text.parse()?)
+}
+
+/// Opens a patient's own records: through the record header (the usual case), or
+/// through a patient grant an issuer made after a recovery. Patient grants are read once
+/// per opener, however many records it opens.
+#[derive(Default)]
+pub struct OwnRecords {
+    grants: RefCell<Option<(Pubkey, Vec<KeyGrantObject>)>>,
+}
+
+/// One of the patient's records, decrypted and checked against its attestation.
+pub struct OpenedRecord {
+    pub key: Pubkey,
+    pub attestation: Attestation,
+    pub locator: Locator,
+    pub envelope: Envelope,
+}
+
+impl OwnRecords {
+    /// Patient grants for `patient`'s current key (`identity`), newest first.
+    pub fn patient_grants(
+        &self,
+        ctx: &Ctx,
+        identity: &Identity,
+        patient: &Pubkey,
+    ) -> Result<Vec<KeyGrantObject>, FlowError> {
+        if let Some((cached, grants)) = self.grants.borrow().as_ref() {
+            if cached == patient {
+                return Ok(grants.clone());
+            }
+        }
+        let signatures = ctx
+            .chain
+            .rpc
+            .get_signatures_for_address(patient)
+            .map_err(|e| crate::chain::decode_error(&ctx.chain.url(), &e))?;
+        let mine = hex::encode(identity.public_key());
+        let mut grants = Vec::new();
+        for memo in signatures.iter().filter_map(|s| s.memo.as_deref()) {
+            let Some(i) = memo.find(PATIENT_GRANT_PREFIX) else {
+                continue;
+            };
+            let locator: Locator = memo[i + PATIENT_GRANT_PREFIX.len()..].trim().parse()?;
+            let bytes = block_on(ctx.store.get(&locator))??;
+            let grant = KeyGrantObject::from_bytes(&bytes)?;
+            if grant.grantee_key == mine {
+                grants.push(grant);
+            }
+        }
+        *self.grants.borrow_mut() = Some((*patient, grants.clone()));
+        Ok(grants)
+    }
+
+    /// Decrypts the stored bytes of one of `patient`'s records.
+    pub fn open_bytes(
+        &self,
+        ctx: &Ctx,
+        identity: &Identity,
+        patient: &Pubkey,
+        attestation: &Pubkey,
+        bytes: &[u8],
+    ) -> Result<Envelope, FlowError> {
+        match record::open(bytes, identity) {
+            Ok((envelope, _)) => Ok(envelope),
+            Err(first) => {
+                for grant in self.patient_grants(ctx, identity, patient)? {
+                    if let Ok((envelope, _)) = grant.open(attestation, bytes, identity) {
+                        return Ok(envelope);
+                    }
+                }
+                Err(first.into())
+            }
+        }
+    }
+
+    /// Adds one of the patient's own records to `grant`, re-wrapping its data key from
+    /// the record's header or, after a recovery, from a patient grant.
+    #[allow(clippy::too_many_arguments)]
+    pub fn grant(
+        &self,
+        ctx: &Ctx,
+        identity: &Identity,
+        grant: &mut KeyGrantObject,
+        patient: &Pubkey,
+        attestation: &Pubkey,
+        locator: &str,
+        bytes: &[u8],
+    ) -> Result<(), FlowError> {
+        match grant.add(attestation, locator, bytes, identity) {
+            Ok(()) => Ok(()),
+            Err(first) => {
+                for held in self.patient_grants(ctx, identity, patient)? {
+                    // Only a grant for this version of the record (same header) opens it.
+                    let Ok(entry) = held.entry_for(attestation, bytes) else {
+                        continue;
+                    };
+                    if grant.add_from(entry, identity).is_ok() {
+                        if let Some(last) = grant.entries.last_mut() {
+                            last.locator = locator.to_string();
+                        }
+                        return Ok(());
+                    }
+                }
+                Err(first.into())
+            }
+        }
+    }
+
+    /// Fetches, decrypts and checks one record against its attestation.
+    pub fn open(
+        &self,
+        ctx: &Ctx,
+        identity: &Identity,
+        attestation: &Pubkey,
+        locator: Option<Locator>,
+    ) -> Result<OpenedRecord, FlowError> {
+        let account: Attestation = ctx.account(attestation, "attestation")?;
+        let locator = match locator {
+            Some(l) => l,
+            None => self::locator(ctx.chain, attestation)?,
+        };
+        let bytes = block_on(ctx.store.get(&locator))??;
+        let envelope = self.open_bytes(ctx, identity, &account.patient, attestation, &bytes)?;
+        envelope.check(&ctx.program_id(), attestation, &account)?;
+        Ok(OpenedRecord {
+            key: *attestation,
+            attestation: account,
+            locator,
+            envelope,
+        })
+    }
+}
