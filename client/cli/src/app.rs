@@ -176,7 +176,7 @@ impl App {
         &mut self,
         file: &std::path::Path,
         patient: &Pubkey,
-    ) -> anyhow::Result<flows::attest::Attested> {
+    ) -> anyhow::Result<Vec<flows::attest::Attested>> {
         let (issuer_key, issuer) = self.own_issuer()?;
         let signer = self.signer()?.insecure_clone();
         let clinic = flows::attest::Clinic {

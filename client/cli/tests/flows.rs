@@ -247,12 +247,15 @@ fn the_whole_story(mut store: Vec<(String, String)>) {
     // Malformed bundles: a clear error each, nothing stored or attested.
     for (file, expected) in [
         ("not-json.json", "not valid JSON"),
-        ("not-a-bundle.json", "expected a FHIR Bundle"),
+        (
+            "not-a-bundle.json",
+            "Bundle: expected a Bundle, found resourceType \"Patient\"",
+        ),
         ("empty-bundle.json", "the Bundle has no entries"),
         ("condition-without-code.json", "Condition has no code"),
         (
             "entry-without-resource.json",
-            "Bundle entry 1 has no resource",
+            "Bundle.entry[1]: entry has no resource",
         ),
         ("future-date.json", "is in the future"),
     ] {
@@ -276,24 +279,55 @@ fn the_whole_story(mut store: Vec<(String, String)>) {
         &patient_key,
     ]);
     let attested = attested["attested"].as_array().unwrap().clone();
-    assert_eq!(attested.len(), 5);
-    let by_file = |name: &str| {
+    // One record per kind a Bundle holds: the diagnosis and lab Bundles are of one kind;
+    // the prescription and vaccination visits also hold an Observation (HbA1c, body
+    // temperature), the emergency summary Conditions, medications and vitals: 9 records.
+    assert_eq!(attested.len(), 9);
+    let by = |name: &str, kind: &str| {
         attested
             .iter()
-            .find(|a| s(a, "file").ends_with(name))
-            .unwrap()
+            .find(|a| s(a, "file").ends_with(name) && s(a, "kind") == kind)
+            .unwrap_or_else(|| panic!("no {kind} record of {name}"))
             .clone()
     };
-    let diagnosis = by_file("diagnosis-diabetes.json");
-    let vaccination = by_file("vaccination-influenza.json");
-    assert_eq!(s(&diagnosis, "kind"), "diagnosis");
-    assert_eq!(s(&diagnosis, "treatment_date"), "2024-02-04");
-    assert_eq!(s(&by_file("lab-hba1c.json"), "kind"), "lab-result");
-    assert_eq!(s(&vaccination, "kind"), "vaccination");
+    let parts_of = |name: &str| {
+        attested
+            .iter()
+            .filter(|a| s(a, "file").ends_with(name))
+            .map(|a| s(a, "kind"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(parts_of("diagnosis-diabetes.json"), ["diagnosis"]);
+    assert_eq!(parts_of("lab-hba1c.json"), ["lab-result"]);
     assert_eq!(
-        s(&by_file("prescription-metformin.json"), "kind"),
-        "prescription"
+        parts_of("vaccination-influenza.json"),
+        ["lab-result", "vaccination"]
     );
+    assert_eq!(
+        parts_of("prescription-metformin.json"),
+        ["lab-result", "prescription"]
+    );
+    assert_eq!(
+        parts_of("emergency-summary.json"),
+        ["diagnosis", "lab-result", "prescription"]
+    );
+    // The parts of one Bundle go on-chain in as few transactions as fit: the visit's two
+    // in one, the summary's three in two (three issues and their memos pass 1,232 bytes).
+    assert_eq!(
+        s(
+            &by("vaccination-influenza.json", "vaccination"),
+            "signature"
+        ),
+        s(&by("vaccination-influenza.json", "lab-result"), "signature")
+    );
+    let summary_txs: std::collections::HashSet<String> = parts_of("emergency-summary.json")
+        .iter()
+        .map(|k| s(&by("emergency-summary.json", k), "signature"))
+        .collect();
+    assert_eq!(summary_txs.len(), 2);
+    let diagnosis = by("diagnosis-diabetes.json", "diagnosis");
+    let vaccination = by("vaccination-influenza.json", "vaccination");
+    assert_eq!(s(&diagnosis, "treatment_date"), "2024-02-04");
     let dx_att = s(&diagnosis, "attestation");
     // Re-running an attest resumes rather than duplicating: the same bundle for the same
     // patient maps to the same attestation, which already exists.
@@ -306,7 +340,38 @@ fn the_whole_story(mut store: Vec<(String, String)>) {
 
     // The patient lists, fetches (decrypts + verifies) and anyone verifies.
     let records = patient.ok(&["records"]);
-    assert_eq!(records["records"].as_array().unwrap().len(), 5);
+    assert_eq!(records["records"].as_array().unwrap().len(), 9);
+    // Grouped by source Bundle: the three parts of the emergency summary share a tag.
+    let emergency_parts: Vec<String> = ["diagnosis", "lab-result", "prescription"]
+        .iter()
+        .map(|k| s(&by("emergency-summary.json", k), "attestation"))
+        .collect();
+    let tags: Vec<&Value> = records["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| emergency_parts.contains(&s(r, "attestation")))
+        .map(|r| &r["bundle"])
+        .collect();
+    assert_eq!(tags.len(), 3);
+    assert!(
+        tags[0].is_string() && tags.iter().all(|t| *t == tags[0]),
+        "{tags:?}"
+    );
+    // The patient rebuilds the emergency summary byte for byte from its parts.
+    let whole = dir.path().join("whole.json");
+    let rebuilt = patient.ok(&[
+        "fetch",
+        &emergency_parts[1],
+        "--source-bundle",
+        "--out",
+        whole.to_str().unwrap(),
+    ]);
+    assert_eq!(rebuilt["missing"], serde_json::json!([]));
+    assert_eq!(
+        std::fs::read(&whole).unwrap(),
+        std::fs::read(fixtures().join("emergency-summary.json")).unwrap()
+    );
     assert!(records["records"]
         .as_array()
         .unwrap()
@@ -348,8 +413,8 @@ fn the_whole_story(mut store: Vec<(String, String)>) {
     ]);
     let consent_key = s(&consent, "consent");
     assert_eq!(
-        consent["records_in_grant"], 3,
-        "the diagnosis, the lab result and the emergency summary's Condition"
+        consent["records_in_grant"], 6,
+        "two diagnosis records (the diagnosis Bundle, the emergency summary's Conditions) and four lab-result records"
     );
     assert_eq!(
         doctor.ok(&["consent", "list", "--received"])["consents"]
@@ -376,6 +441,35 @@ fn the_whole_story(mut store: Vec<(String, String)>) {
         &vax_att,
         "--out",
         dir.path().join("v.json").to_str().unwrap(),
+    ]);
+    assert!(err.contains("no entry for attestation"), "{err}");
+    // The consent covers the emergency summary's lab part, which holds no diagnosis, and
+    // not its medications.
+    let labs = dir.path().join("emergency-labs.json");
+    doctor.ok(&[
+        "access",
+        &consent_key,
+        &emergency_parts[1],
+        "--out",
+        labs.to_str().unwrap(),
+    ]);
+    let labs: Value = serde_json::from_slice(&std::fs::read(&labs).unwrap()).unwrap();
+    let types: Vec<&str> = labs["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"]["resourceType"].as_str().unwrap())
+        .collect();
+    assert!(
+        types.contains(&"Observation") && !types.contains(&"Condition"),
+        "{types:?}"
+    );
+    let err = doctor.fails(&[
+        "access",
+        &consent_key,
+        &emergency_parts[2],
+        "--out",
+        dir.path().join("m.json").to_str().unwrap(),
     ]);
     assert!(err.contains("no entry for attestation"), "{err}");
 
@@ -413,7 +507,7 @@ fn the_whole_story(mut store: Vec<(String, String)>) {
     // Revocation: on-chain at once, then every record it covered is re-keyed.
     let revoked = patient.ok(&["consent", "revoke", &consent_key]);
     assert!(revoked["revoked_at"].as_i64().is_some());
-    assert_eq!(revoked["rekeyed"]["records"], 3);
+    assert_eq!(revoked["rekeyed"]["records"], 6);
     assert_eq!(
         revoked["rekeyed"]["grants_updated"], 1,
         "the nurse's grant was re-issued"
@@ -465,7 +559,8 @@ fn the_whole_story(mut store: Vec<(String, String)>) {
     ]);
     assert!(err.contains("ConsentRevoked (6030)"), "{err}");
 
-    // The audit trail, rebuilt from the chain: grant, one read, revoke.
+    // The audit trail, rebuilt from the chain: grant, two reads (the diagnosis, the
+    // summary's labs), revoke.
     let audit = patient.ok(&["audit"]);
     let events: Vec<(String, String)> = audit["events"]
         .as_array()
@@ -481,6 +576,7 @@ fn the_whole_story(mut store: Vec<(String, String)>) {
     sorted.sort();
     let mut expected: Vec<(String, String)> = vec![
         ("grant".into(), doc.clone()),
+        ("read".into(), doc.clone()),
         ("read".into(), doc.clone()),
         ("grant".into(), nurse_wallet.clone()),
         ("revoke".into(), doc.clone()),
@@ -715,16 +811,22 @@ fn study_scenario(mut store: Vec<(String, String)>, store_dir: Option<&Path>) {
         records.push(s(&attested["attested"][0], "attestation"));
     }
     let p0_profile = s(&patients[0].1.ok(&["patient", "show"]), "patient");
+    let vaccination_visit = clinic.ok(&[
+        "attest",
+        fixtures()
+            .join("vaccination-influenza.json")
+            .to_str()
+            .unwrap(),
+        "--patient",
+        &p0_profile,
+    ]);
     let vaccination = s(
-        &clinic.ok(&[
-            "attest",
-            fixtures()
-                .join("vaccination-influenza.json")
-                .to_str()
-                .unwrap(),
-            "--patient",
-            &p0_profile,
-        ])["attested"][0],
+        vaccination_visit["attested"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["kind"] == "vaccination")
+            .unwrap(),
         "attestation",
     );
 
@@ -1099,10 +1201,15 @@ fn guardians_break_glass_and_recover_a_lost_wallet() {
     // The clinic reads the summary (receipt first) and nothing else.
     let out = dir.path().join("er-summary.json");
     er.ok(&["access", &consent, &summary, "--out", out.to_str().unwrap()]);
-    assert_eq!(
-        std::fs::read(&out).unwrap(),
-        std::fs::read(fixtures().join("emergency-summary.json")).unwrap()
-    );
+    // The emergency record is the summary's diagnosis part (its Conditions and allergy,
+    // with the patient and encounter): the part Bundle, byte for byte.
+    let summary_part = || {
+        let source = std::fs::read(fixtures().join("emergency-summary.json")).unwrap();
+        rekam_client::parts::split(&source).unwrap()[0]
+            .bundle
+            .clone()
+    };
+    assert_eq!(std::fs::read(&out).unwrap(), summary_part());
     let err = er.fails(&[
         "access",
         &consent,
@@ -1219,10 +1326,7 @@ fn guardians_break_glass_and_recover_a_lost_wallet() {
         "--out",
         out3.to_str().unwrap(),
     ]);
-    assert_eq!(
-        std::fs::read(&out3).unwrap(),
-        std::fs::read(fixtures().join("emergency-summary.json")).unwrap()
-    );
+    assert_eq!(std::fs::read(&out3).unwrap(), summary_part());
 
     // A doctor's ordinary consent, granted before the wallet is lost.
     let doctor_consent = s(
@@ -1313,7 +1417,10 @@ fn guardians_break_glass_and_recover_a_lost_wallet() {
     let mine = dir.path().join("mine.json");
     new_wallet.fails(&["fetch", &diagnosis, "--out", mine.to_str().unwrap()]);
     let rewrapped = clinic.ok(&["recovery", "rewrap", &profile]);
-    assert_eq!(rewrapped["records"], 2);
+    assert_eq!(
+        rewrapped["records"], 4,
+        "the summary's three parts and the diagnosis"
+    );
     new_wallet.ok(&["fetch", &diagnosis, "--out", mine.to_str().unwrap()]);
     assert_eq!(
         std::fs::read(&mine).unwrap(),

@@ -23,9 +23,9 @@ fn list(issues: &[Issue]) -> String {
 pub enum FhirError {
     #[error("not valid JSON: {0}")]
     NotJson(String),
-    #[error("not valid FHIR R4 ({} errors):{}", .0.len(), list(.0))]
+    #[error("not valid FHIR R4:{}", list(.0))]
     Invalid(Vec<Issue>),
-    #[error("refused under --strict ({} warnings):{}", .0.len(), list(.0))]
+    #[error("refused under --strict, it has warnings:{}", list(.0))]
     Warnings(Vec<Issue>),
     #[error("expected a FHIR Bundle, found resourceType {0:?}")]
     NotABundle(String),
@@ -111,11 +111,41 @@ const PRIMARY: &[(&str, AttestationKind, &[&str], &[&str])] = &[
     ),
     (
         "DiagnosticReport",
-        AttestationKind::Other,
+        AttestationKind::LabResult,
         &["code"],
         &["effectiveDateTime", "effectivePeriod.start", "issued"],
     ),
+    (
+        "AllergyIntolerance",
+        AttestationKind::Diagnosis,
+        &["code"],
+        &["recordedDate", "onsetDateTime"],
+    ),
+    (
+        "MedicationStatement",
+        AttestationKind::Prescription,
+        &["medicationCodeableConcept"],
+        &["effectiveDateTime", "effectivePeriod.start", "dateAsserted"],
+    ),
+    (
+        "MedicationAdministration",
+        AttestationKind::Prescription,
+        &["medicationCodeableConcept"],
+        &["effectiveDateTime", "effectivePeriod.start"],
+    ),
+    (
+        "Procedure",
+        AttestationKind::Other,
+        &["code"],
+        &["performedDateTime", "performedPeriod.start"],
+    ),
 ];
+
+/// The kind a clinical resource type is attested as; `None` for context resources
+/// (Patient, Practitioner, Encounter, Organization...).
+pub fn kind_of(resource_type: &str) -> Option<AttestationKind> {
+    PRIMARY.iter().find(|p| p.0 == resource_type).map(|p| p.1)
+}
 
 fn path<'a>(value: &'a Value, dotted: &str) -> Option<&'a Value> {
     dotted.split('.').try_fold(value, |v, key| v.get(key))
@@ -186,6 +216,23 @@ pub fn summarize_with(bytes: &[u8], options: ReadOptions) -> Result<Summary, Fhi
     if options.strict && !warnings.is_empty() {
         return Err(FhirError::Warnings(warnings));
     }
+    summarize_value(&bundle, None, warnings)
+}
+
+/// Summarizes one part of a split Bundle (`crate::parts`) as an attestation of `kind`.
+/// The source was validated whole before the split, so the part is not validated again
+/// (its references to other parts point outside it).
+pub fn summarize_part(bytes: &[u8], kind: AttestationKind) -> Result<Summary, FhirError> {
+    let bundle: Value =
+        serde_json::from_slice(bytes).map_err(|e| FhirError::NotJson(e.to_string()))?;
+    summarize_value(&bundle, Some(kind), Vec::new())
+}
+
+fn summarize_value(
+    bundle: &Value,
+    only: Option<AttestationKind>,
+    warnings: Vec<Issue>,
+) -> Result<Summary, FhirError> {
     let resource_type = bundle
         .get("resourceType")
         .and_then(Value::as_str)
@@ -207,6 +254,9 @@ pub fn summarize_with(bytes: &[u8], options: ReadOptions) -> Result<Summary, Fhi
         resources.push(resource);
     }
     for &(wanted, kind, code_fields, date_fields) in PRIMARY {
+        if only.is_some_and(|k| k != kind) {
+            continue;
+        }
         let Some(resource) = resources
             .iter()
             .find(|r| r.get("resourceType").and_then(Value::as_str) == Some(wanted))

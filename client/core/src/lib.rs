@@ -17,6 +17,7 @@ pub mod errors;
 pub mod fhir;
 pub mod flows;
 pub mod ix;
+pub mod parts;
 pub mod pda;
 pub mod record;
 pub mod research;

@@ -13,6 +13,7 @@ use crate::crypto::stream::{decrypt_to_vec, encrypt_to_vec, Header};
 use crate::crypto::wrap::{self, Stanza, STANZA_LEN};
 use crate::crypto::{CryptoError, EncryptOptions, Identity};
 use crate::fhir::{self, FhirError, ReadOptions, Summary};
+use crate::parts::Source;
 
 pub const ENVELOPE_FORMAT: &str = "rekam-record/2";
 pub const GRANT_FORMAT: &str = "rekam-key-grant/1";
@@ -27,6 +28,57 @@ pub const MEMO_PROGRAM: Pubkey =
 /// lists the attestation so the attestation's history shows the record's new location.
 pub const MEMO_V1_PROGRAM: Pubkey =
     anchor_lang::pubkey!("Memo1UhkJRfHyvLMcVucJwxXeuD728EqVDDwQDxFMNo");
+
+/// Memo tag linking the records of one split Bundle (random-looking, per Bundle).
+pub const BUNDLE_TAG_PREFIX: &str = "rekam-bundle:";
+
+/// The memo announcing where `attestation`'s record is stored:
+/// `rekam-record:<attestation>=<locator>` (several fit one transaction), followed by
+/// ` rekam-bundle:<tag>` for a part of a split Bundle.
+pub fn locator_memo(attestation: &Pubkey, locator: &str, bundle_tag: Option<&str>) -> String {
+    match bundle_tag {
+        Some(tag) => format!("{MEMO_PREFIX}{attestation}={locator} {BUNDLE_TAG_PREFIX}{tag}"),
+        None => format!("{MEMO_PREFIX}{attestation}={locator}"),
+    }
+}
+
+/// What a transaction's memo text says about `attestation`: its locator and bundle tag.
+/// Also reads the wave-1 form `rekam-record:<locator>` (one record per transaction).
+pub fn parse_locator_memo(memo: &str, attestation: &Pubkey) -> Option<(String, Option<String>)> {
+    let token = |rest: &str| -> String {
+        rest.split(|c: char| c.is_whitespace() || c == ';')
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
+    let mut legacy = None;
+    for (i, _) in memo.match_indices(MEMO_PREFIX) {
+        let rest = &memo[i + MEMO_PREFIX.len()..];
+        let word = token(rest);
+        match word.split_once('=') {
+            Some((key, locator)) if key.parse::<Pubkey>().is_ok() => {
+                if key == attestation.to_string() {
+                    let after = &rest[word.len()..];
+                    let tag = after
+                        .trim_start()
+                        .strip_prefix(BUNDLE_TAG_PREFIX)
+                        .map(token);
+                    return Some((locator.to_string(), tag));
+                }
+            }
+            _ => legacy = legacy.or(Some((word, None))),
+        }
+    }
+    legacy
+}
+
+/// The public tag of a split Bundle's records: 16 hex digits of
+/// SHA-256("rekam/v2/bundle-tag" ‖ the Bundle's base salt). It links only the parts.
+pub fn bundle_tag(base_salt: &[u8; 32]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest([b"rekam/v2/bundle-tag".as_slice(), base_salt].concat());
+    hex::encode(&digest[..8])
+}
 
 fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
@@ -73,6 +125,10 @@ pub struct Envelope {
     /// made one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issuer_jwt: Option<String>,
+    /// When the record is one part of a split Bundle: how to rebuild the source
+    /// (`crate::parts`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Source>,
 }
 
 /// The commitments an attestation of a record carries.
@@ -199,14 +255,65 @@ pub fn prepare_with_salt(bundle: &[u8], salt: [u8; 32]) -> Result<Prepared, Reco
     prepare_with(bundle, salt, ReadOptions::default())
 }
 
-/// [`prepare_with_salt`] with options for reading the Bundle.
+/// [`prepare_with_salt`] with options for reading the Bundle: one record of the whole
+/// Bundle, unsplit (see [`prepare_parts`] for what `rekam attest` does).
 pub fn prepare_with(
     bundle: &[u8],
     salt: [u8; 32],
     options: ReadOptions,
 ) -> Result<Prepared, RecordError> {
     let summary = fhir::summarize_with(bundle, options)?;
-    let claims = ClaimSet::issue(&RecordSalt::from_bytes(salt), &summary.facts)?;
+    build(bundle, salt, summary, None)
+}
+
+/// Validates a Bundle whole, splits it into one part per kind (`crate::parts`) and
+/// prepares one record per part, each with its own salt derived from `salt`. A Bundle of
+/// one kind gives one record of its original bytes, salted with `salt` itself.
+pub fn prepare_parts(
+    bundle: &[u8],
+    salt: [u8; 32],
+    options: ReadOptions,
+) -> Result<Vec<Prepared>, RecordError> {
+    let whole = fhir::summarize_with(bundle, options)?;
+    let parts = crate::parts::split(bundle)?;
+    if parts.len() <= 1 {
+        return Ok(vec![build(bundle, salt, whole, None)?]);
+    }
+    let tag = bundle_tag(&salt);
+    parts
+        .into_iter()
+        .map(|part| {
+            let mut summary = fhir::summarize_part(&part.bundle, part.kind)?;
+            summary.warnings = whole.warnings.clone();
+            let source = part.source.map(|mut s| {
+                s.tag = tag.clone();
+                s
+            });
+            build(&part.bundle, part_salt(&salt, part.kind), summary, source)
+        })
+        .collect()
+}
+
+/// The record salt of one part: HKDF-SHA256(salt, info = "rekam/v2/part-salt" ‖ kind).
+fn part_salt(salt: &[u8; 32], kind: AttestationKind) -> [u8; 32] {
+    let hk = hkdf::Hkdf::<sha2::Sha256>::new(None, salt);
+    let mut out = [0u8; 32];
+    hk.expand(
+        &[b"rekam/v2/part-salt".as_slice(), &[kind as u8]].concat(),
+        &mut out,
+    )
+    .expect("32 bytes is a valid HKDF-SHA256 output length");
+    out
+}
+
+fn build(
+    bundle: &[u8],
+    salt: [u8; 32],
+    summary: Summary,
+    source: Option<Source>,
+) -> Result<Prepared, RecordError> {
+    let record_salt = RecordSalt::from_bytes(salt);
+    let claims = ClaimSet::issue(&record_salt, &summary.facts)?;
     let envelope = Envelope {
         format: ENVELOPE_FORMAT.into(),
         record_salt: hex::encode(salt),
@@ -218,8 +325,8 @@ pub fn prepare_with(
         content_type: "application/fhir+json".into(),
         content: b64().encode(bundle),
         issuer_jwt: None,
+        source,
     };
-    let record_salt = RecordSalt::from_bytes(salt);
     let commitments = Commitments {
         evidence: commit::evidence_commitment(&record_salt, bundle),
         diagnosis: commit::diagnosis_commitment(

@@ -94,5 +94,6 @@ pub fn access(
         treatment_date: envelope.treatment_date.clone(),
         verified: true,
         out: args.out.display().to_string(),
+        missing: None,
     })
 }

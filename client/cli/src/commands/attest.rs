@@ -84,7 +84,7 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
         let mut attested = Vec::new();
         for c in &checked {
             progress.set_message(c.file.display().to_string());
-            attested.push(attest::attest_one(
+            attested.extend(attest::attest_one(
                 ctx,
                 &clinic,
                 &args.patient,

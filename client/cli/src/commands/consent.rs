@@ -370,7 +370,12 @@ pub fn rekey(app: &mut App, revoked_grant: &KeyGrantObject) -> anyhow::Result<Re
                 attestation,
                 false,
             )],
-            data: format!("{}{new}", record::MEMO_PREFIX).into_bytes(),
+            data: record::locator_memo(
+                &attestation,
+                &new.to_string(),
+                envelope.source.as_ref().map(|s| s.tag.as_str()),
+            )
+            .into_bytes(),
         };
         app.chain.send(&[memo], &signer, &[])?;
         for (_, _, grant, changed) in others.iter_mut() {

@@ -6,7 +6,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anchor_lang::prelude::Pubkey;
 use anchor_spl::token_2022::spl_token_2022::instruction as token_ix;
@@ -19,6 +19,11 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 mod claims;
+mod scoped;
+mod setup;
+
+use setup::register_patient;
+pub use setup::{airdrop, create_mint};
 
 use crate::app::App;
 use crate::commands::init::{initialize, Initialized};
@@ -108,49 +113,6 @@ fn narrate(format: OutputFormat, line: &str) {
     if format == OutputFormat::Text {
         output::out(line);
     }
-}
-
-/// Requests an airdrop and waits until the balance shows it.
-pub fn airdrop(chain: &ChainClient, to: &Pubkey, lamports: u64) -> anyhow::Result<()> {
-    chain
-        .rpc
-        .request_airdrop(to, lamports)
-        .context("airdrop request failed")?;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if chain.rpc.get_balance(to)? >= lamports {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    bail!("airdrop to {to} did not land within 30 s")
-}
-
-/// Creates an SPL Token mint with `authority` as mint authority.
-pub fn create_mint(
-    chain: &ChainClient,
-    authority: &Keypair,
-    decimals: u8,
-) -> anyhow::Result<Pubkey> {
-    let mint = Keypair::new();
-    let space = 82;
-    let lamports = chain.rpc.get_minimum_balance_for_rent_exemption(space)?;
-    let create = anchor_lang::solana_program::system_instruction::create_account(
-        &authority.pubkey(),
-        &mint.pubkey(),
-        lamports,
-        space as u64,
-        &anchor_spl::token::ID,
-    );
-    let init = token_ix::initialize_mint2(
-        &anchor_spl::token::ID,
-        &mint.pubkey(),
-        &authority.pubkey(),
-        None,
-        decimals,
-    )?;
-    chain.send(&[create, init], authority, &[&mint])?;
-    Ok(mint.pubkey())
 }
 
 pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
@@ -247,32 +209,40 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
     for (name, bytes) in BUNDLES {
         let file = workdir.path().join(name);
         std::fs::write(&file, bytes)?;
-        let attested = clinic_app.attest_file(&file, &patient_key)?;
-        say(&format!(
-            "  {name}: {} of {} -> {}",
-            attested.kind, attested.treatment_date, attested.attestation
-        ));
-        attestations.push((
-            attested.attestation.parse::<Pubkey>()?,
-            attested.kind.clone(),
-        ));
+        for attested in clinic_app.attest_file(&file, &patient_key)? {
+            say(&format!(
+                "  {name}: {} of {} -> {}",
+                attested.kind, attested.treatment_date, attested.attestation
+            ));
+            attestations.push((
+                attested.attestation.parse::<Pubkey>()?,
+                attested.kind.clone(),
+            ));
+        }
     }
+    let of_kind = |kind: &str| {
+        attestations
+            .iter()
+            .find(|(_, k)| k == kind)
+            .map(|(key, _)| *key)
+            .with_context(|| format!("no {kind} record was attested"))
+    };
+    let (diagnosis, lab, vaccination) = (
+        of_kind("diagnosis")?,
+        of_kind("lab-result")?,
+        of_kind("vaccination")?,
+    );
     steps.push(Step {
         step: "records attested".into(),
         result: format!(
-            "{} (diagnosis, lab result, vaccination)",
+            "{} (the vaccination visit's temperature is a lab-result record of its own)",
             attestations.len()
         ),
     });
 
     say("The patient discloses one lab value (HbA1c) to a pharmacy, which verifies it: proof under the attestation's claims root, the patient's binding to its audience and nonce, the attestation live on-chain...");
     let verifier = App::new(&demo_settings);
-    let shown = claims::disclose_one_lab_value(
-        &mut patient_app,
-        &attestations[1].0,
-        &verifier,
-        workdir.path(),
-    )?;
+    let shown = claims::disclose_one_lab_value(&mut patient_app, &lab, &verifier, workdir.path())?;
     say(&format!(
         "  {}: {} -> verified: {}",
         shown.claim, shown.words, shown.verified
@@ -316,7 +286,6 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
 
     say("The doctor reads the diagnosis: the access receipt goes on-chain first, then the record is decrypted and checked against its attestation...");
     let mut doctor_app = App::with_keypair(&demo_settings, doctor.insecure_clone());
-    let (diagnosis, _) = attestations[0];
     let out = workdir.path().join("doctor-copy.json");
     let fetched = crate::commands::access::access(&mut doctor_app, &consent_key, &diagnosis, &out)?;
     let identical = std::fs::read(&out)? == BUNDLES[0].1;
@@ -330,7 +299,6 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
     });
 
     say("The vaccination record is outside the consent's scope: the read is refused...");
-    let (vaccination, _) = attestations[2];
     let refused = crate::commands::access::access(
         &mut doctor_app,
         &consent_key,
@@ -342,6 +310,33 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
     steps.push(Step {
         step: "out-of-scope read".into(),
         result: short(&refused_reason),
+    });
+
+    say("The vaccination visit also measured a temperature: that fact is a lab-result record of its own. A consent for lab results alone opens it, and no diagnosis...");
+    let visit_lab = attestations
+        .iter()
+        .rev()
+        .find(|(_, k)| k == "lab-result")
+        .map(|(key, _)| *key)
+        .context("no lab part of the vaccination visit")?;
+    let scoped = scoped::lab_only(
+        &demo_settings,
+        &mut patient_app,
+        &visit_lab,
+        &diagnosis,
+        workdir.path(),
+    )?;
+    say(&format!(
+        "  opened the visit's lab record: {}; diagnosis refused: {}",
+        scoped.lab_types.join(", "),
+        scoped.diagnosis_refusal
+    ));
+    steps.push(Step {
+        step: "lab-only consent".into(),
+        result: format!(
+            "labs opened, diagnosis refused ({})",
+            short(&scoped.diagnosis_refusal)
+        ),
     });
 
     say("The patient revokes the consent; the doctor's next read fails...");
@@ -370,7 +365,7 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
         &mint,
         &mut clinic_app,
         &mut patient_app,
-        attestations[0].0,
+        diagnosis,
         workdir.path(),
         &mut steps,
         &say,
@@ -388,28 +383,6 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
     };
     output::print(settings.output, &summary)?;
     localnet.shutdown()
-}
-
-/// Registers `wallet` as a patient with a random pseudonym and its wallet-derived key.
-fn register_patient(
-    chain: &ChainClient,
-    settings: &Settings,
-    wallet: &Keypair,
-) -> anyhow::Result<(App, Pubkey)> {
-    let mut app = App::with_keypair(settings, wallet.insecure_clone());
-    let mut pseudonym = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut pseudonym).map_err(|_| anyhow::anyhow!("system RNG failed"))?;
-    let register = ix::patient_register(
-        &settings.program_id,
-        &wallet.pubkey(),
-        rekam::PatientRegisterArgs {
-            pseudonym,
-            encryption_key: app.identity()?.public_key(),
-        },
-    );
-    chain.send(&[register], wallet, &[])?;
-    let (profile, _) = app.own_patient()?;
-    Ok((app, profile))
 }
 
 /// The research part of the story: an ethics board approves a study, the researcher
@@ -480,10 +453,14 @@ fn research(
         let (app, profile) = register_patient(chain, settings, wallet)?;
         let file = workdir.join(name);
         std::fs::write(&file, bundle)?;
-        let attested = clinic_app.attest_file(&file, &profile)?;
+        let parts = clinic_app.attest_file(&file, &profile)?;
+        // A mixed Bundle gives one record per kind; the first (diagnosis, if any) goes in.
+        let attested = parts.first().context("nothing was attested")?;
         say(&format!(
-            "  another patient's {name}: {} -> {}",
-            attested.kind, attested.attestation
+            "  another patient's {name}: {} records, contributing its {} -> {}",
+            parts.len(),
+            attested.kind,
+            attested.attestation
         ));
         others.push((app, attested.attestation.parse::<Pubkey>()?));
     }

@@ -33,10 +33,16 @@ pub struct FetchArgs {
     /// The record's locator, when the chain history no longer has it.
     #[arg(long)]
     pub locator: Option<Locator>,
+    /// Rebuild the whole Bundle this record was split from (byte for byte when every part
+    /// opens; otherwise what opens, and the kinds that are missing).
+    #[arg(long)]
+    pub source_bundle: bool,
 }
 
 #[derive(Serialize)]
 struct Row {
+    /// The tag shared by the records of one split source Bundle.
+    bundle: Option<String>,
     attestation: String,
     kind: String,
     treatment_day: u16,
@@ -54,13 +60,17 @@ impl Render for Listing {
     fn text(&self) -> String {
         let mut out = format!("Records of patient {}\n", self.patient);
         out.push_str(&format!(
-            "  {:<46} {:<13} {:>6}  {}\n",
-            "attestation", "kind", "day", "status"
+            "  {:<16} {:<46} {:<13} {:>6}  {}\n",
+            "source bundle", "attestation", "kind", "day", "status"
         ));
         for r in &self.records {
             out.push_str(&format!(
-                "  {:<46} {:<13} {:>6}  {}\n",
-                r.attestation, r.kind, r.treatment_day, r.status
+                "  {:<16} {:<46} {:<13} {:>6}  {}\n",
+                r.bundle.as_deref().unwrap_or("-"),
+                r.attestation,
+                r.kind,
+                r.treatment_day,
+                r.status
             ));
         }
         out.trim_end().to_string()
@@ -82,6 +92,7 @@ pub fn list(settings: &Settings, args: ListArgs) -> anyhow::Result<()> {
     for (key, a) in app.attestations_of(&patient)? {
         let issuer: Issuer = app.fetch(&a.issuer, "issuer")?;
         records.push(Row {
+            bundle: rekam_client::flows::records::bundle_tag(&app.chain, &key)?,
             attestation: key.to_string(),
             kind: record::kind_name(a.kind).into(),
             treatment_day: a.treatment_day,
@@ -89,9 +100,11 @@ pub fn list(settings: &Settings, args: ListArgs) -> anyhow::Result<()> {
             status: status_of(&a, &issuer, now).into(),
         });
     }
+    // Grouped by source Bundle (the parts of one stay together), then by day.
     records.sort_by(|a, b| {
-        a.treatment_day
-            .cmp(&b.treatment_day)
+        a.bundle
+            .cmp(&b.bundle)
+            .then(a.treatment_day.cmp(&b.treatment_day))
             .then(a.attestation.cmp(&b.attestation))
     });
     output::print(
@@ -111,14 +124,26 @@ pub struct Fetched {
     pub treatment_date: String,
     pub verified: bool,
     pub out: String,
+    /// With `--source-bundle`: kinds of the source Bundle that could not be opened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing: Option<Vec<String>>,
 }
 
 impl Render for Fetched {
     fn text(&self) -> String {
-        format!(
+        let mut text = format!(
             "Fetched {} ({}, {}) from {}\n  Verified against the attestation: {}\n  Wrote {}",
             self.attestation, self.kind, self.treatment_date, self.locator, self.verified, self.out
-        )
+        );
+        match &self.missing {
+            Some(m) if m.is_empty() => text.push_str("\n  The whole source Bundle, byte for byte"),
+            Some(m) => text.push_str(&format!(
+                "\n  Part of the source Bundle: its {} records could not be opened",
+                m.join(", ")
+            )),
+            None => {}
+        }
+        text
     }
 }
 
@@ -126,8 +151,20 @@ pub fn fetch(settings: &Settings, args: FetchArgs) -> anyhow::Result<()> {
     let mut app = App::new(settings);
     let identity = app.identity()?;
     let own = OwnRecords::default();
-    let record = app.with_ctx(|ctx| own.open(ctx, &identity, &args.attestation, args.locator))?;
-    write_bundle(&args.out, &record.envelope.content()?)?;
+    let (record, rebuilt) = app.with_ctx(|ctx| {
+        let record = own.open(ctx, &identity, &args.attestation, args.locator.clone())?;
+        let rebuilt = if args.source_bundle {
+            Some(own.source_bundle(ctx, &identity, &args.attestation, args.locator.clone())?)
+        } else {
+            None
+        };
+        Ok((record, rebuilt))
+    })?;
+    let bytes = match &rebuilt {
+        Some(r) => r.bundle.clone(),
+        None => record.envelope.content()?,
+    };
+    write_bundle(&args.out, &bytes)?;
     output::print(
         settings.output,
         &Fetched {
@@ -137,6 +174,7 @@ pub fn fetch(settings: &Settings, args: FetchArgs) -> anyhow::Result<()> {
             treatment_date: record.envelope.treatment_date.clone(),
             verified: true,
             out: args.out.display().to_string(),
+            missing: rebuilt.map(|r| r.missing),
         },
     )
 }

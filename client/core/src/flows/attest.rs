@@ -20,7 +20,7 @@ use super::{block_on, unix_now, Ctx, FlowError};
 use crate::claims::sdjwt::{self, IssuerClaims};
 use crate::fhir::validate::Issue;
 use crate::fhir::ReadOptions;
-use crate::record::{self, Prepared, MEMO_PREFIX, MEMO_PROGRAM};
+use crate::record::{self, Prepared, MEMO_PROGRAM};
 use crate::{ix, pda};
 
 /// How to attest.
@@ -60,10 +60,10 @@ pub struct Refused {
     pub reason: String,
 }
 
-/// A Bundle read and checked, ready to attest.
+/// A Bundle read and checked, ready to attest: one prepared record per kind it holds.
 pub struct Checked {
     pub file: PathBuf,
-    pub prepared: Prepared,
+    pub parts: Vec<Prepared>,
     pub warnings: Vec<Issue>,
 }
 
@@ -100,7 +100,7 @@ pub fn check(
     let signature: [u8; 64] = clinic
         .sign_message(&record::salt_message(&bytes, patient))
         .into();
-    let prepared = record::prepare_with(
+    let parts = record::prepare_parts(
         &bytes,
         record::salt_from_signature(&signature),
         ReadOptions {
@@ -108,16 +108,16 @@ pub fn check(
         },
     )
     .map_err(|e| e.to_string())?;
-    if prepared.summary.treatment_day > today {
+    if let Some(future) = parts.iter().find(|p| p.summary.treatment_day > today) {
         return Err(format!(
             "its date of treatment {} is in the future",
-            prepared.summary.treatment_date
+            future.summary.treatment_date
         ));
     }
-    let warnings = prepared.summary.warnings.clone();
+    let warnings = parts[0].summary.warnings.clone();
     Ok(Checked {
         file: file.to_path_buf(),
-        prepared,
+        parts,
         warnings,
     })
 }
@@ -142,6 +142,13 @@ pub fn check_all(
             }),
         }
     }
+    if let ([only], [refusal]) = (files, refused.as_slice()) {
+        return Err(FlowError::Refused(format!(
+            "{} cannot be attested: {}",
+            only.display(),
+            refusal.reason
+        )));
+    }
     if !refused.is_empty() && !options.skip_invalid {
         let list: Vec<String> = refused
             .iter()
@@ -157,7 +164,9 @@ pub fn check_all(
     Ok((checked, refused))
 }
 
-/// Encrypts, stores and attests one checked Bundle.
+/// Encrypts, stores and attests one checked Bundle: one record and one attestation per
+/// part, the attestations packed into as few transactions as fit. Parts already attested
+/// (a re-run after a crash) are skipped, so the command resumes.
 pub fn attest_one(
     ctx: &Ctx,
     clinic: &Clinic,
@@ -165,97 +174,190 @@ pub fn attest_one(
     checked: &Checked,
     options: &AttestOptions,
     today: u16,
-) -> Result<Attested, FlowError> {
+) -> Result<Vec<Attested>, FlowError> {
     let file = checked.file.display().to_string();
-    let prepared = &checked.prepared;
     if !clinic.issuer.is_active() {
         return Err(FlowError::Refused(format!(
             "your issuer {} is suspended: it cannot attest until governance reinstates it (nothing was stored)",
             clinic.issuer_key
         )));
     }
-    let patient: Patient = ctx.account(patient_key, "patient profile")?;
-    let attestation = pda::attestation(
-        &ctx.program_id(),
-        &clinic.issuer_key,
-        &prepared.commitments.evidence,
-    );
-    if ctx
-        .chain
-        .fetch::<rekam::Attestation>(&attestation)?
-        .is_some()
+    if let Some(p) = checked
+        .parts
+        .iter()
+        .find(|p| !clinic.issuer.may_issue(p.summary.kind))
     {
         return Err(FlowError::Refused(format!(
-            "{file} is already attested as {attestation} (nothing to resume)"
+            "{file} holds {} facts, which your issuer's roles may not attest (nothing was stored)",
+            record::kind_name(p.summary.kind)
         )));
     }
-    let mut envelope = prepared.envelope.clone();
-    envelope.issuer_jwt = Some(sdjwt::issuer_jwt(
-        &envelope.claim_set()?,
-        &IssuerClaims {
-            program: &ctx.program_id(),
-            issuer: &clinic.issuer_key,
-            attestation: &attestation,
-            holder: &patient.authority,
-            issued_at: unix_now(),
-        },
-        clinic.signer,
-    ));
-    let (sealed, _) = record::seal(
-        &envelope,
-        &[patient.encryption_key, clinic.issuer.encryption_key],
-    )?;
-    let locator = block_on(ctx.store.put(sealed))??;
-    let args = AttestationIssueArgs {
-        evidence_commitment: prepared.commitments.evidence,
-        kind: prepared.summary.kind,
-        diagnosis_commitment: prepared.commitments.diagnosis,
-        claims_root: prepared.commitments.claims_root,
-        treatment_day: prepared.summary.treatment_day,
-        expires_on_day: options
-            .expires_in_days
-            .map(|d| today.saturating_add(d))
-            .unwrap_or(0),
-    };
-    let signer = clinic.signer;
-    let memo = Instruction {
-        program_id: MEMO_PROGRAM,
-        accounts: vec![],
-        data: format!("{MEMO_PREFIX}{locator}").into_bytes(),
-    };
-    let issue = ix::attestation_issue(
-        &ctx.program_id(),
-        &signer.pubkey(),
-        &signer.pubkey(),
-        &clinic.issuer_key,
-        patient_key,
-        args,
-    );
-    let signature = match ctx.chain.send(&[issue, memo], signer, &[]) {
-        Ok(signature) => signature,
-        Err(err) => {
-            // Leave no record without its attestation: remove what was just stored.
-            let removed = matches!(block_on(ctx.store.delete(&locator)), Ok(Ok(())));
-            let left = if removed {
-                "the stored record was removed"
-            } else {
-                "the stored record could not be removed"
-            };
-            return Err(FlowError::Refused(format!(
-                "attesting {file} failed ({left}); run the same command again to retry: {err}"
-            )));
+    let patient: Patient = ctx.account(patient_key, "patient profile")?;
+    let addresses: Vec<Pubkey> = checked
+        .parts
+        .iter()
+        .map(|p| {
+            pda::attestation(
+                &ctx.program_id(),
+                &clinic.issuer_key,
+                &p.commitments.evidence,
+            )
+        })
+        .collect();
+    let mut todo = Vec::new();
+    for (part, address) in checked.parts.iter().zip(&addresses) {
+        if ctx.chain.fetch::<rekam::Attestation>(address)?.is_none() {
+            todo.push((part, *address));
         }
+    }
+    if todo.is_empty() {
+        return Err(FlowError::Refused(format!(
+            "{file} is already attested as {} (nothing to resume)",
+            addresses
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    // Seal and store every remaining part first.
+    let mut stored = Vec::with_capacity(todo.len());
+    for (part, address) in &todo {
+        let mut envelope = part.envelope.clone();
+        if let Some(source) = envelope.source.as_mut() {
+            source.attestations = addresses.iter().map(ToString::to_string).collect();
+        }
+        envelope.issuer_jwt = Some(sdjwt::issuer_jwt(
+            &envelope.claim_set()?,
+            &IssuerClaims {
+                program: &ctx.program_id(),
+                issuer: &clinic.issuer_key,
+                attestation: address,
+                holder: &patient.authority,
+                issued_at: unix_now(),
+            },
+            clinic.signer,
+        ));
+        let (sealed, _) = record::seal(
+            &envelope,
+            &[patient.encryption_key, clinic.issuer.encryption_key],
+        )?;
+        match block_on(ctx.store.put(sealed))? {
+            Ok(locator) => stored.push((*part, *address, locator, envelope)),
+            Err(e) => {
+                remove(ctx, stored.iter().map(|s| &s.2));
+                return Err(e.into());
+            }
+        }
+    }
+    // Then issue them, as many per transaction as fit.
+    let signer = clinic.signer;
+    let mut pairs = Vec::with_capacity(stored.len());
+    for (part, address, locator, envelope) in &stored {
+        let args = AttestationIssueArgs {
+            evidence_commitment: part.commitments.evidence,
+            kind: part.summary.kind,
+            diagnosis_commitment: part.commitments.diagnosis,
+            claims_root: part.commitments.claims_root,
+            treatment_day: part.summary.treatment_day,
+            expires_on_day: options
+                .expires_in_days
+                .map(|d| today.saturating_add(d))
+                .unwrap_or(0),
+        };
+        let memo = Instruction {
+            program_id: MEMO_PROGRAM,
+            accounts: vec![],
+            data: record::locator_memo(
+                address,
+                &locator.to_string(),
+                envelope.source.as_ref().map(|s| s.tag.as_str()),
+            )
+            .into_bytes(),
+        };
+        let issue = ix::attestation_issue(
+            &ctx.program_id(),
+            &signer.pubkey(),
+            &signer.pubkey(),
+            &clinic.issuer_key,
+            patient_key,
+            args,
+        );
+        pairs.push([issue, memo]);
+    }
+    let mut attested = Vec::with_capacity(stored.len());
+    let mut next = 0;
+    for batch in pack(ctx, &signer.pubkey(), &pairs) {
+        let ixs: Vec<Instruction> = pairs[next..next + batch]
+            .iter()
+            .flatten()
+            .cloned()
+            .collect();
+        let signature = match ctx.chain.send(&ixs, signer, &[]) {
+            Ok(signature) => signature,
+            Err(err) => {
+                // Leave no record without its attestation: remove what this and the
+                // later transactions would have attested.
+                let left = remove(ctx, stored[next..].iter().map(|s| &s.2));
+                return Err(FlowError::Refused(format!(
+                    "attesting {file} failed ({left}); run the same command again to resume: {err}"
+                )));
+            }
+        };
+        for (part, address, locator, _) in &stored[next..next + batch] {
+            attested.push(Attested {
+                file: file.clone(),
+                attestation: address.to_string(),
+                kind: record::kind_name(part.summary.kind).into(),
+                treatment_date: part.summary.treatment_date.clone(),
+                claims: part.envelope.disclosures.len() as u32,
+                locator: locator.to_string(),
+                signature: signature.clone(),
+                warnings: checked.warnings.iter().map(ToString::to_string).collect(),
+            });
+        }
+        next += batch;
+    }
+    Ok(attested)
+}
+
+/// Deletes stored objects; says whether all went.
+fn remove<'a>(ctx: &Ctx, locators: impl Iterator<Item = &'a crate::storage::Locator>) -> String {
+    let (mut removed, mut kept) = (0, 0);
+    for locator in locators {
+        match block_on(ctx.store.delete(locator)) {
+            Ok(Ok(())) => removed += 1,
+            _ => kept += 1,
+        }
+    }
+    match (removed, kept) {
+        (1, 0) => "the stored record was removed".into(),
+        (n, 0) => format!("the {n} stored records were removed"),
+        (_, k) => format!("{k} stored record(s) could not be removed"),
+    }
+}
+
+/// How many (issue, memo) pairs go in each transaction: greedily, as many as fit one
+/// 1,232-byte packet with the fee instructions and one signature.
+fn pack(ctx: &Ctx, payer: &Pubkey, pairs: &[[Instruction; 2]]) -> Vec<usize> {
+    let fees = ctx.chain.fees.instructions();
+    let fits = |pairs: &[[Instruction; 2]]| {
+        let mut ixs = fees.clone();
+        ixs.extend(pairs.iter().flatten().cloned());
+        let tx = solana_transaction::Transaction::new_with_payer(&ixs, Some(payer));
+        1 + 64 + tx.message_data().len() <= 1232
     };
-    Ok(Attested {
-        file,
-        attestation: attestation.to_string(),
-        kind: record::kind_name(prepared.summary.kind).into(),
-        treatment_date: prepared.summary.treatment_date.clone(),
-        claims: prepared.envelope.disclosures.len() as u32,
-        locator: locator.to_string(),
-        signature,
-        warnings: checked.warnings.iter().map(ToString::to_string).collect(),
-    })
+    let mut sizes = Vec::new();
+    let mut start = 0;
+    while start < pairs.len() {
+        let mut n = 1;
+        while start + n < pairs.len() && fits(&pairs[start..start + n + 1]) {
+            n += 1;
+        }
+        sizes.push(n);
+        start += n;
+    }
+    sizes
 }
 
 /// Checks and attests one Bundle file (what the demo and single-file callers need).
@@ -266,7 +368,7 @@ pub fn attest_file(
     file: &Path,
     options: &AttestOptions,
     today: u16,
-) -> Result<Attested, FlowError> {
+) -> Result<Vec<Attested>, FlowError> {
     let checked = check(file, clinic.signer, patient, options, today).map_err(|reason| {
         FlowError::Refused(format!("{} cannot be attested: {reason}", file.display()))
     })?;

@@ -9,25 +9,40 @@ use rekam::Attestation;
 use super::{block_on, Ctx, FlowError};
 use crate::chain::ChainClient;
 use crate::crypto::Identity;
-use crate::record::{self, Envelope, KeyGrantObject, MEMO_PREFIX, PATIENT_GRANT_PREFIX};
+use crate::record::{self, Envelope, KeyGrantObject, PATIENT_GRANT_PREFIX};
 use crate::storage::Locator;
 
-/// The record locator the issuing transaction recorded (SPL Memo), newest first: after a
-/// re-key, the latest memo names the current copy.
-pub fn locator(chain: &ChainClient, attestation: &Pubkey) -> Result<Locator, FlowError> {
+/// What the newest memo about `attestation` says: its locator and, for a part of a split
+/// Bundle, the Bundle's tag. Newest first: after a re-key, the latest memo names the
+/// current copy.
+pub fn memo_of(
+    chain: &ChainClient,
+    attestation: &Pubkey,
+) -> Result<Option<(Locator, Option<String>)>, FlowError> {
     let signatures = chain
         .rpc
         .get_signatures_for_address(attestation)
         .map_err(|e| crate::chain::decode_error(&chain.url(), &e))?;
-    let text = signatures
+    let found = signatures
         .iter()
         .filter_map(|s| s.memo.as_deref())
-        .find_map(|memo| {
-            memo.find(MEMO_PREFIX)
-                .map(|i| memo[i + MEMO_PREFIX.len()..].trim().to_string())
-        })
-        .ok_or(FlowError::NoLocator(*attestation))?;
-    Ok(text.parse()?)
+        .find_map(|memo| record::parse_locator_memo(memo, attestation));
+    match found {
+        Some((locator, tag)) => Ok(Some((locator.parse()?, tag))),
+        None => Ok(None),
+    }
+}
+
+/// The record locator of `attestation`, from chain data.
+pub fn locator(chain: &ChainClient, attestation: &Pubkey) -> Result<Locator, FlowError> {
+    memo_of(chain, attestation)?
+        .map(|(locator, _)| locator)
+        .ok_or(FlowError::NoLocator(*attestation))
+}
+
+/// The tag of the split Bundle `attestation`'s record is a part of, if any.
+pub fn bundle_tag(chain: &ChainClient, attestation: &Pubkey) -> Result<Option<String>, FlowError> {
+    Ok(memo_of(chain, attestation)?.and_then(|(_, tag)| tag))
 }
 
 /// Opens a patient's own records: through the record header (the usual case), or
@@ -158,5 +173,43 @@ impl OwnRecords {
             locator,
             envelope,
         })
+    }
+}
+
+impl OwnRecords {
+    /// Rebuilds the source Bundle `attestation`'s record was split from, from every part
+    /// this identity can open: byte for byte when all can be, otherwise a Bundle of what
+    /// could be opened and the kinds that could not.
+    pub fn source_bundle(
+        &self,
+        ctx: &Ctx,
+        identity: &Identity,
+        attestation: &Pubkey,
+        locator: Option<Locator>,
+    ) -> Result<crate::parts::Rebuilt, FlowError> {
+        let record = self.open(ctx, identity, attestation, locator)?;
+        let Some(source) = record.envelope.source.clone() else {
+            return Ok(crate::parts::Rebuilt {
+                bundle: record.envelope.content()?,
+                missing: Vec::new(),
+            });
+        };
+        let mut sources = vec![source.clone()];
+        for other in &source.attestations {
+            let Ok(key) = other.parse::<Pubkey>() else {
+                continue;
+            };
+            if key == *attestation {
+                continue;
+            }
+            if let Ok(part) = self.open(ctx, identity, &key, None) {
+                if let Some(s) = part.envelope.source {
+                    sources.push(s);
+                }
+            }
+        }
+        let refs: Vec<&crate::parts::Source> = sources.iter().collect();
+        crate::parts::rebuild(&refs)
+            .map_err(|e| FlowError::Refused(format!("cannot rebuild the source Bundle: {e}")))
     }
 }
