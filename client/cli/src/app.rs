@@ -16,15 +16,8 @@ use solana_signer::Signer;
 use crate::keypair::read_keypair;
 use crate::settings::Settings;
 
-/// Byte offsets of the fields commands filter on (1-byte discriminator, version, bump).
-pub mod offsets {
-    /// `Issuer.authority`, `Patient.authority`, `Consent.patient`, `AccessReceipt.consent`.
-    pub const AFTER_HEADER: usize = 3;
-    /// `Attestation.patient` (after `kind` and `issuer`).
-    pub const ATTESTATION_PATIENT: usize = 4 + 32;
-    /// `Consent.grantee`.
-    pub const CONSENT_GRANTEE: usize = 3 + 32;
-}
+/// Byte offsets of the fields commands filter on (defined in the library).
+pub use rekam_client::flows::offsets;
 
 pub struct App {
     pub settings: Settings,

@@ -464,6 +464,46 @@ fn the_whole_story(mut store: Vec<(String, String)>) {
         types.contains(&"Observation") && !types.contains(&"Condition"),
         "{types:?}"
     );
+    // Through the same consent the doctor lists that record's claims (another receipt),
+    // and rebuilds what the consent covers of the summary: its diagnoses and labs, with
+    // its medications named missing.
+    let listed = doctor.ok(&["claims", &emergency_parts[1], "--consent", &consent_key]);
+    let names: Vec<String> = listed["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| s(c, "name"))
+        .collect();
+    assert!(
+        names.iter().any(|n| n.starts_with("observation.")),
+        "{names:?}"
+    );
+    assert!(
+        !names.iter().any(|n| n.starts_with("condition.")),
+        "{names:?}"
+    );
+    let partial = dir.path().join("emergency-partial.json");
+    let rebuilt = doctor.ok(&[
+        "access",
+        &consent_key,
+        &emergency_parts[1],
+        "--source-bundle",
+        "--out",
+        partial.to_str().unwrap(),
+    ]);
+    assert_eq!(rebuilt["missing"], serde_json::json!(["prescription"]));
+    let partial: Value = serde_json::from_slice(&std::fs::read(&partial).unwrap()).unwrap();
+    let types: Vec<&str> = partial["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"]["resourceType"].as_str().unwrap())
+        .collect();
+    assert!(
+        types.contains(&"Condition") && types.contains(&"Observation"),
+        "{types:?}"
+    );
+    assert!(!types.contains(&"MedicationRequest"), "{types:?}");
     let err = doctor.fails(&[
         "access",
         &consent_key,
@@ -559,8 +599,8 @@ fn the_whole_story(mut store: Vec<(String, String)>) {
     ]);
     assert!(err.contains("ConsentRevoked (6030)"), "{err}");
 
-    // The audit trail, rebuilt from the chain: grant, two reads (the diagnosis, the
-    // summary's labs), revoke.
+    // The audit trail, rebuilt from the chain: grant, five reads (the diagnosis, the
+    // summary's labs three times: read, claims, source Bundle; its diagnoses), revoke.
     let audit = patient.ok(&["audit"]);
     let events: Vec<(String, String)> = audit["events"]
         .as_array()
@@ -576,6 +616,9 @@ fn the_whole_story(mut store: Vec<(String, String)>) {
     sorted.sort();
     let mut expected: Vec<(String, String)> = vec![
         ("grant".into(), doc.clone()),
+        ("read".into(), doc.clone()),
+        ("read".into(), doc.clone()),
+        ("read".into(), doc.clone()),
         ("read".into(), doc.clone()),
         ("read".into(), doc.clone()),
         ("grant".into(), nurse_wallet.clone()),

@@ -3,11 +3,15 @@
 //! orchestration (which accounts to read, what to decrypt and check, what to send) lives
 //! here.
 //!
+//! - [`access`]: a provider reads shared records, receipt first.
 //! - [`attest`]: validate, encrypt, store and attest FHIR Bundles.
+//! - [`grant`]: the patient grants a consent with its key grant.
 //! - [`records`]: find a record's locator on chain, open the patient's own records.
 //! - [`present`]: list a record's claims, disclose chosen claims, verify a presentation.
 
+pub mod access;
 pub mod attest;
+pub mod grant;
 pub mod present;
 pub mod records;
 
@@ -84,4 +88,15 @@ pub fn unix_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+/// Byte offsets of the account fields flows filter on (1-byte discriminator, version,
+/// bump first).
+pub mod offsets {
+    /// `Issuer.authority`, `Patient.authority`, `Consent.patient`, `AccessReceipt.consent`.
+    pub const AFTER_HEADER: usize = 3;
+    /// `Attestation.patient` (after `kind` and `issuer`).
+    pub const ATTESTATION_PATIENT: usize = 4 + 32;
+    /// `Consent.grantee`.
+    pub const CONSENT_GRANTEE: usize = 3 + 32;
 }

@@ -1,18 +1,10 @@
-//! `rekam access`: a provider reads a record a patient shared. In order: read the
-//! consent and its key grant (checked against the on-chain hash), record the access
-//! receipt on-chain, then fetch, decrypt, verify against the attestation and write the
-//! FHIR Bundle. A refused receipt (revoked, expired, out of scope...) stops before any
-//! decryption.
+//! `rekam access`: a provider reads a record a patient shared, the access receipt
+//! on-chain first (`rekam_client::flows::access`).
 
 use std::path::{Path, PathBuf};
 
 use anchor_lang::prelude::Pubkey;
-use anyhow::{bail, Context};
-use rekam::{Attestation, Consent};
-use rekam_client::ix;
-use rekam_client::record::KeyGrantObject;
-use rekam_client::storage::Locator;
-use solana_signer::Signer;
+use rekam_client::flows::access::Reader;
 
 use crate::app::{pubkey_arg, App};
 use crate::commands::records::{write_bundle, Fetched};
@@ -20,80 +12,70 @@ use crate::output;
 use crate::settings::Settings;
 
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Example:\n  rekam access 5tQe...Consent 7xKX...Attestation --out record.json"
+)]
 pub struct Args {
+    /// The consent the patient granted you.
     #[arg(value_parser = pubkey_arg)]
     pub consent: Pubkey,
+    /// The record (attestation) to read.
     #[arg(value_parser = pubkey_arg)]
     pub attestation: Pubkey,
     /// Where to write the FHIR Bundle.
     #[arg(long)]
     pub out: PathBuf,
+    /// Also read the other parts of the record's source Bundle that the consent covers (a
+    /// receipt for each) and write what they rebuild; the kinds not covered are named.
+    #[arg(long)]
+    pub source_bundle: bool,
 }
 
 pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
     let mut app = App::new(settings);
-    let fetched = access(&mut app, &args.consent, &args.attestation, &args.out)?;
+    let fetched = if args.source_bundle {
+        let signer = app.signer()?.insecure_clone();
+        let identity = app.identity()?;
+        let (record, rebuilt) = app.with_ctx(|ctx| {
+            Reader::new(ctx, &signer, &identity, &args.consent)?
+                .read_source_bundle(ctx, &args.attestation)
+        })?;
+        write_bundle(&args.out, &rebuilt.bundle)?;
+        Fetched {
+            attestation: args.attestation.to_string(),
+            locator: record.locator.to_string(),
+            kind: record.envelope.kind.clone(),
+            treatment_date: record.envelope.treatment_date.clone(),
+            verified: true,
+            out: args.out.display().to_string(),
+            missing: Some(rebuilt.missing),
+        }
+    } else {
+        access(&mut app, &args.consent, &args.attestation, &args.out)?
+    };
     output::print(settings.output, &fetched)
 }
 
-/// Reads `attestation`'s record under `consent`, receipt first.
+/// Reads `attestation`'s record under `consent`, receipt first, and writes its Bundle.
 pub fn access(
     app: &mut App,
     consent_key: &Pubkey,
     attestation_key: &Pubkey,
     out: &Path,
 ) -> anyhow::Result<Fetched> {
-    let args = Args {
-        consent: *consent_key,
-        attestation: *attestation_key,
-        out: out.to_path_buf(),
-    };
-    let pid = app.program_id();
-    let consent: Consent = app.fetch(&args.consent, "consent")?;
-    let attestation: Attestation = app.fetch(&args.attestation, "attestation")?;
-    let store = app.store()?;
-
-    let grant_locator = Locator::from_compact(&consent.key_grant.locator, &consent.key_grant.hash)?;
-    let grant_bytes = App::block_on(store.get(&grant_locator))?
-        .with_context(|| format!("cannot fetch key grant {grant_locator}"))?;
-    if rekam_client::storage::digest(&grant_bytes) != consent.key_grant.hash {
-        bail!(
-            "key grant {grant_locator} does not match the hash in consent {}",
-            args.consent
-        );
-    }
-    let grant = KeyGrantObject::from_bytes(&grant_bytes)?;
-    let entry = grant.entry(&args.attestation)?.clone();
-
-    // The receipt first: no decryption without an accepted, audited access.
     let signer = app.signer()?.insecure_clone();
-    let receipt = ix::access_record(
-        &pid,
-        &signer.pubkey(),
-        &consent.patient,
-        &args.consent,
-        &args.attestation,
-        consent.access_count,
-        consent.purpose,
-    );
-    app.chain
-        .send(&[receipt], &signer, &[])
-        .context("the access was refused on-chain")?;
-
-    let locator: Locator = entry.locator.parse()?;
-    let bytes =
-        App::block_on(store.get(&locator))?.with_context(|| format!("cannot fetch {locator}"))?;
     let identity = app.identity()?;
-    let (envelope, _) = grant.open(&args.attestation, &bytes, &identity)?;
-    envelope.check(&pid, &args.attestation, &attestation)?;
-    write_bundle(&args.out, &envelope.content()?)?;
+    let record = app.with_ctx(|ctx| {
+        Reader::new(ctx, &signer, &identity, consent_key)?.read(ctx, attestation_key)
+    })?;
+    write_bundle(out, &record.envelope.content()?)?;
     Ok(Fetched {
-        attestation: args.attestation.to_string(),
-        locator: locator.to_string(),
-        kind: envelope.kind.clone(),
-        treatment_date: envelope.treatment_date.clone(),
+        attestation: attestation_key.to_string(),
+        locator: record.locator.to_string(),
+        kind: record.envelope.kind.clone(),
+        treatment_date: record.envelope.treatment_date.clone(),
         verified: true,
-        out: args.out.display().to_string(),
+        out: out.display().to_string(),
         missing: None,
     })
 }

@@ -8,6 +8,7 @@ use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Context};
 use rekam_client::claims::presentation::{Expect, Presentation, Verdict, DEFAULT_MAX_AGE};
 use rekam_client::claims::ClaimId;
+use rekam_client::flows::access::Reader;
 use rekam_client::flows::present::{self, ClaimRow, DiscloseRequest};
 use rekam_client::flows::records::OwnRecords;
 use rekam_client::storage::Locator;
@@ -21,9 +22,12 @@ use crate::settings::Settings;
 #[derive(clap::Args, Debug)]
 #[command(after_help = "Example:\n  rekam claims 7xKX...Qm3d --output json")]
 pub struct ClaimsArgs {
-    /// The attestation whose record to list (one of your records).
+    /// The attestation whose record to list (one of your records, or one shared with you).
     #[arg(value_parser = pubkey_arg)]
     pub attestation: Pubkey,
+    /// Read it as a provider under this consent (the access receipt goes on-chain first).
+    #[arg(long, value_parser = pubkey_arg)]
+    pub consent: Option<Pubkey>,
     /// The record's locator, when the chain history no longer has it.
     #[arg(long)]
     pub locator: Option<Locator>,
@@ -108,9 +112,15 @@ impl Render for Listing {
 pub fn claims(settings: &Settings, args: ClaimsArgs) -> anyhow::Result<()> {
     let mut app = App::new(settings);
     let identity = app.identity()?;
+    let signer = app.signer()?.insecure_clone();
     let own = OwnRecords::default();
     let (record, rows) = app.with_ctx(|ctx| {
-        let record = own.open(ctx, &identity, &args.attestation, args.locator.clone())?;
+        let record = match &args.consent {
+            Some(consent) => {
+                Reader::new(ctx, &signer, &identity, consent)?.read(ctx, &args.attestation)?
+            }
+            None => own.open(ctx, &identity, &args.attestation, args.locator.clone())?,
+        };
         let rows = present::claims_of(&record)?;
         Ok((record, rows))
     })?;

@@ -2,14 +2,16 @@
 
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Context};
-use rekam::{AttestationKind, ConsentGrantArgs, ConsentScope, Issuer, KeyGrant, Purpose};
+use rekam::{AttestationKind, ConsentScope, Issuer, KeyGrant, Purpose};
+use rekam_client::ix;
 use rekam_client::record::{self, KeyGrantObject};
 use rekam_client::storage::{Locator, Store};
-use rekam_client::{ix, pda};
 use serde::Serialize;
 use solana_signer::Signer;
 
-use crate::app::{offsets, pubkey_arg, App};
+use rekam_client::flows::{self, grant::GrantRequest, records::OwnRecords};
+
+use crate::app::{pubkey_arg, App};
 use crate::output::{self, Render};
 use crate::settings::Settings;
 
@@ -190,23 +192,8 @@ impl Render for ConsentList {
     }
 }
 
-fn grantee_key(app: &App, grantee: &Pubkey, given: Option<&str>) -> anyhow::Result<[u8; 32]> {
-    if let Some(hex_key) = given {
-        return crate::commands::issuer::parse_key(hex_key);
-    }
-    let issuers = app
-        .chain
-        .list::<Issuer>(Some((offsets::AFTER_HEADER, *grantee)))?;
-    match issuers.first() {
-        Some((_, issuer)) => Ok(issuer.encryption_key),
-        None => {
-            bail!("{grantee} is not an issuer's wallet: pass its encryption key with --grantee-key")
-        }
-    }
-}
-
 /// Grants `grantee` a consent over `scope`, with a key grant re-wrapping every record in
-/// scope to the grantee's key.
+/// scope to the grantee's key (the flow `rekam_client::flows::grant`).
 pub fn grant(
     app: &mut App,
     grantee: &Pubkey,
@@ -215,61 +202,33 @@ pub fn grant(
     scope: ConsentScope,
     days: u32,
 ) -> anyhow::Result<ConsentOut> {
-    let pid = app.program_id();
-    if scope.is_empty() {
-        bail!("name the records to share: --kinds and/or --attestation");
-    }
-    let key = grantee_key(app, grantee, given_key)?;
-    let (patient_key, patient) = app.own_patient()?;
+    let grantee_key = given_key
+        .map(crate::commands::issuer::parse_key)
+        .transpose()?;
+    let (patient_key, _) = app.own_patient()?;
     let identity = app.identity()?;
-    let store = app.store()?;
-
-    let mut grant = KeyGrantObject::new(&key);
-    for (attestation, a) in app.attestations_of(&patient_key)? {
-        if !(scope.kinds & a.kind.bit() != 0 || scope.attestations.contains(&attestation)) {
-            continue;
-        }
-        let locator = app.record_locator(&attestation)?;
-        let bytes = App::block_on(store.get(&locator))?
-            .with_context(|| format!("cannot fetch {locator}"))?;
-        app.grant_own(
-            &mut grant,
-            &patient_key,
-            &attestation,
-            &locator.to_string(),
-            &bytes,
-            &identity,
-        )?;
-    }
-    let grant_bytes = grant.to_bytes();
-    let hash = rekam_client::storage::digest(&grant_bytes);
-    let grant_locator = App::block_on(store.put(grant_bytes))??;
-    let now = crate::app::unix_now();
-    let args = ConsentGrantArgs {
-        grantee: *grantee,
-        purpose,
-        scope,
-        starts_at: now - 60,
-        expires_at: now + i64::from(days) * 86_400,
-        key_grant: KeyGrant {
-            hash,
-            locator: grant_locator.compact(),
-        },
-    };
     let signer = app.signer()?.insecure_clone();
-    let consent_key = pda::consent(&pid, &patient_key, patient.consents_created);
-    let ix = ix::consent_grant(
-        &pid,
-        &signer.pubkey(),
-        &patient_key,
-        patient.consents_created,
-        args,
-    );
-    let signature = app.chain.send(&[ix], &signer, &[])?;
-    let consent = app.fetch(&consent_key, "consent")?;
-    let mut out = ConsentOut::from_chain(&consent_key, &consent);
-    out.records_in_grant = Some(grant.entries.len());
-    out.signature = Some(signature);
+    let own = OwnRecords::default();
+    let granted = app.with_ctx(|ctx| {
+        flows::grant::grant(
+            ctx,
+            &own,
+            &signer,
+            &identity,
+            &patient_key,
+            GrantRequest {
+                grantee: *grantee,
+                grantee_key,
+                purpose,
+                scope,
+                days,
+            },
+        )
+    })?;
+    let consent = app.fetch(&granted.consent, "consent")?;
+    let mut out = ConsentOut::from_chain(&granted.consent, &consent);
+    out.records_in_grant = Some(granted.records);
+    out.signature = Some(granted.signature);
     Ok(out)
 }
 
