@@ -359,7 +359,7 @@ pub enum ResearchError {
 
 /// Whether a claim is a resource's fact without its date: what a research copy discloses.
 fn is_copied_fact(name: &str) -> bool {
-    resource_type_of(name).is_some() && !name.ends_with(".date")
+    resource_type_of(name).is_some() && !name.ends_with(".date") && !name.ends_with(".period")
 }
 
 /// The facts a de-identified Bundle carries, as the issuer's extraction sees them.

@@ -69,6 +69,15 @@ pub fn describe(name: &str, value: &Value) -> String {
         if name.ends_with(".date") {
             return format!("date of {rt} {}: {}", ordinal(name), scalar(value));
         }
+        if name.ends_with(".period") {
+            let end = |k: &str| field(value, k).unwrap_or("open").to_string();
+            return format!(
+                "period of {rt} {}: {} to {}",
+                ordinal(name),
+                end("start"),
+                end("end")
+            );
+        }
         let main = match rt {
             "Observation" => {
                 let mut s = subject(value, "code");

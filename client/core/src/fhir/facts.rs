@@ -1,5 +1,6 @@
 //! The disclosable facts of a FHIR R4 Bundle: one claim per clinical resource (what it
-//! says, without its date), one claim for that resource's date, and derived,
+//! says, without its date), one claim for that resource's date (and, for a medication,
+//! one for its period), and derived,
 //! non-identifying facts about the patient (birth year, age bands) that the issuer
 //! computes. Names are positional (`observation.2`, `observation.2.date`): nothing in a
 //! name comes from the source system's ids. The catalogue is in `docs/format.md`.
@@ -314,6 +315,21 @@ fn resource_facts(resource_type: &str, r: &Value) -> Map<String, Value> {
     map
 }
 
+/// A medication's period, kept apart from its value like a date: the prescription's
+/// validity (`dispenseRequest.validityPeriod`), else the first dosage's bounds.
+fn medication_period(r: &Value) -> Option<Value> {
+    at(r, "dispenseRequest.validityPeriod")
+        .or_else(|| {
+            r.get("dosageInstruction")
+                .or_else(|| r.get("dosage"))
+                .and_then(Value::as_array)
+                .and_then(|d| d.first())
+                .and_then(|d| at(d, "timing.repeat.boundsPeriod"))
+        })
+        .filter(|p| p.get("start").is_some() || p.get("end").is_some())
+        .cloned()
+}
+
 /// Whole years between two `YYYY-MM-DD` dates (`None` when either is not such a date).
 pub fn age_on(birth: &str, on: &str) -> Option<u32> {
     let part = |s: &str, r: std::ops::Range<usize>| s.get(r)?.parse::<u32>().ok();
@@ -382,6 +398,13 @@ pub fn extract(resources: &[&Value], as_of: &str) -> Vec<Fact> {
             facts.push(Fact {
                 name: format!("{name}.date"),
                 value: Value::String(date),
+                entry: Some(entry),
+            });
+        }
+        if let Some(period) = medication_period(resource) {
+            facts.push(Fact {
+                name: format!("{name}.period"),
+                value: period,
                 entry: Some(entry),
             });
         }
