@@ -532,12 +532,24 @@ impl World {
         purpose: Purpose,
     ) -> Instruction {
         let index = self.fx.fetch::<Consent>(consent).access_count;
+        let issuer = self
+            .fx
+            .account(attestation)
+            .and_then(|a| {
+                <rekam::Attestation as anchor_lang::AccountDeserialize>::try_deserialize(
+                    &mut a.data.as_slice(),
+                )
+                .ok()
+            })
+            .map(|a| a.issuer)
+            .unwrap_or_default();
         ix::access_record(
             &self.program_id(),
             accessor,
             patient,
             consent,
             attestation,
+            &issuer,
             index,
             purpose,
         )

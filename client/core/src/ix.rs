@@ -399,12 +399,14 @@ pub fn consent_revoke(
 
 /// `access_record`: the grantee signs and pays. `index` is the consent's current
 /// `access_count` (read it from the consent).
+#[allow(clippy::too_many_arguments)]
 pub fn access_record(
     program_id: &Pubkey,
     accessor: &Pubkey,
     patient: &Pubkey,
     consent: &Pubkey,
     attestation: &Pubkey,
+    issuer: &Pubkey,
     index: u64,
     purpose: Purpose,
 ) -> Instruction {
@@ -415,6 +417,7 @@ pub fn access_record(
             patient: *patient,
             consent: *consent,
             attestation: *attestation,
+            issuer: *issuer,
             receipt: pda::access_receipt(program_id, consent, index),
             system_program: system_program::ID,
             event_authority: pda::event_authority(program_id),

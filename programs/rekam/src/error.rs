@@ -216,6 +216,12 @@ pub enum RekamError {
     /// 6069
     #[msg("Claim is not under the attestation's claims root")]
     ClaimNotInRoot,
+    /// 6070
+    #[msg("The clinic that requested emergency access cannot approve or activate it")]
+    RequesterCannotApprove,
+    /// 6071
+    #[msg("The requesting wallet is no longer its issuer's authority; request again")]
+    RequesterNotIssuerAuthority,
 }
 
 impl RekamError {
@@ -291,6 +297,8 @@ impl RekamError {
         RekamError::ClaimIndexOutOfRange,
         RekamError::ClaimProofLength,
         RekamError::ClaimNotInRoot,
+        RekamError::RequesterCannotApprove,
+        RekamError::RequesterNotIssuerAuthority,
     ];
 
     /// The numeric code a transaction error carries (`Custom(code)`).

@@ -319,3 +319,102 @@ fn the_audit_trail_is_rebuilt_from_chain_state() {
     );
     assert_eq!(audit_trail(&w, &bystander.key).len(), 1);
 }
+
+/// Audit finding 7: a read of a revoked or expired attestation, or of one whose issuer is
+/// suspended, was recorded as valid. Now every purpose but emergency treatment needs the
+/// attestation active (docs/program.md); a refused read leaves no receipt.
+#[test]
+fn a_read_needs_an_active_attestation() {
+    let mut w = World::new();
+    let pid = w.program_id();
+    let gov = w.governance.insecure_clone();
+    let clinic = w.accredit(roles::CLINIC);
+    let other = w.accredit(roles::CLINIC);
+    let patient = w.register_patient();
+    let revoked = w.issue(&clinic, &patient, AttestationKind::Diagnosis);
+    let mut args = w.issue_args(AttestationKind::Diagnosis);
+    args.expires_on_day = day_of(T0) + 2;
+    let expiring = w.try_issue(&clinic, &patient.key, args).unwrap();
+    let doctor = w.fx.funded(SOL);
+    let consent = w.grant(
+        &patient,
+        &doctor.pubkey(),
+        Purpose::Treatment,
+        kinds(&[AttestationKind::Diagnosis]),
+    );
+    let receipts = |w: &World| w.fx.fetch::<Consent>(&consent).access_count;
+
+    // The issuer account must be the attestation's own.
+    let mut ix = w.access_ix(
+        &doctor.pubkey(),
+        &patient.key,
+        &consent,
+        &revoked,
+        Purpose::Treatment,
+    );
+    ix.accounts[4].pubkey = other.key;
+    assert_rekam_error(w.fx.send(&[ix], &[&doctor]), RekamError::IssuerMismatch);
+
+    w.fx.send(
+        &[ix::attestation_revoke(
+            &pid,
+            &clinic.authority.pubkey(),
+            &clinic.key,
+            &revoked,
+        )],
+        &[&clinic.authority],
+    )
+    .unwrap();
+    assert_rekam_error(
+        w.access(
+            &doctor,
+            &patient.key,
+            &consent,
+            &revoked,
+            Purpose::Treatment,
+        ),
+        RekamError::AttestationRevoked,
+    );
+    w.access(
+        &doctor,
+        &patient.key,
+        &consent,
+        &expiring,
+        Purpose::Treatment,
+    )
+    .expect("active");
+    assert_eq!(receipts(&w), 1);
+
+    w.fx.send(
+        &[ix::issuer_suspend(&pid, &gov.pubkey(), &clinic.key)],
+        &[&gov],
+    )
+    .unwrap();
+    assert_rekam_error(
+        w.access(
+            &doctor,
+            &patient.key,
+            &consent,
+            &expiring,
+            Purpose::Treatment,
+        ),
+        RekamError::IssuerSuspended,
+    );
+    w.fx.send(
+        &[ix::issuer_reinstate(&pid, &gov.pubkey(), &clinic.key)],
+        &[&gov],
+    )
+    .unwrap();
+    w.fx.advance(3 * DAY);
+    assert_rekam_error(
+        w.access(
+            &doctor,
+            &patient.key,
+            &consent,
+            &expiring,
+            Purpose::Treatment,
+        ),
+        RekamError::AttestationExpired,
+    );
+    assert_eq!(receipts(&w), 1, "refused reads leave no receipt");
+}

@@ -172,6 +172,7 @@ fn missing_signer_is_rejected_everywhere() {
                 &p.key,
                 &s.consent,
                 &s.record,
+                &s.clinic.key,
                 index,
                 Purpose::Treatment,
             ),
@@ -221,6 +222,7 @@ fn accounts_owned_by_another_program_are_rejected() {
         &s.patient.key,
         &s.consent,
         &s.record,
+        &s.clinic.key,
         0,
         Purpose::Treatment,
     );
@@ -263,6 +265,7 @@ fn an_account_of_another_type_is_rejected() {
         &s.patient.key,
         &s.consent,
         &s.consent,
+        &s.clinic.key,
         0,
         Purpose::Treatment,
     );
@@ -318,6 +321,7 @@ fn accounts_at_the_wrong_address_are_rejected() {
         &s.patient.key,
         &foreign_consent,
         &s.record,
+        &s.clinic.key,
         0,
         Purpose::Treatment,
     );
@@ -425,10 +429,11 @@ fn accounts_are_only_created_at_canonical_bumps() {
         &s.patient.key,
         &s.consent,
         &s.record,
+        &s.clinic.key,
         0,
         Purpose::Treatment,
     );
-    ix.accounts[4].pubkey = non_canonical(&pid, &[rekam::ACCESS_SEED, s.consent.as_ref(), &index]);
+    ix.accounts[5].pubkey = non_canonical(&pid, &[rekam::ACCESS_SEED, s.consent.as_ref(), &index]);
     assert_anchor_error(s.w.fx.send(&[ix], &[&s.doctor]), Anchor::ConstraintSeeds);
     assert_eq!(s.w.fx.fetch::<Consent>(&s.consent).access_count, 0);
 }
@@ -489,6 +494,7 @@ fn one_account_cannot_fill_two_mutable_roles() {
         &s.patient.key,
         &s.patient.key,
         &s.record,
+        &s.clinic.key,
         0,
         Purpose::Treatment,
     );
@@ -752,6 +758,7 @@ fn every_instruction(s: &Scene) -> Vec<Case> {
                 &p.key,
                 &s.consent,
                 &s.record,
+                &s.clinic.key,
                 0,
                 Purpose::Treatment,
             ),
@@ -760,6 +767,7 @@ fn every_instruction(s: &Scene) -> Vec<Case> {
                 ("patient", p.key),
                 ("consent", s.consent),
                 ("attestation", s.record),
+                ("issuer", c.key),
             ],
         ),
     ]

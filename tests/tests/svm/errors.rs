@@ -123,6 +123,16 @@ fn every_error_code_is_pinned() {
         ),
         (RekamError::ClaimProofLength, 6068, "ClaimProofLength"),
         (RekamError::ClaimNotInRoot, 6069, "ClaimNotInRoot"),
+        (
+            RekamError::RequesterCannotApprove,
+            6070,
+            "RequesterCannotApprove",
+        ),
+        (
+            RekamError::RequesterNotIssuerAuthority,
+            6071,
+            "RequesterNotIssuerAuthority",
+        ),
     ];
     assert_eq!(
         RekamError::ALL.len(),

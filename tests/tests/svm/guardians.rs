@@ -301,6 +301,45 @@ fn emergency_access_is_bounded_in_time_and_scope() {
             .access(&clinic, &patient, &consent, &summary, Purpose::Treatment),
         RekamError::PurposeMismatch,
     );
+    // Break-glass reads are not blocked by the record's status (docs/program.md,
+    // access_record): the summary revoked by its issuer, then the issuer suspended.
+    let pid = g.pid();
+    let issuer = g.s.clinic.insecure_clone();
+    g.s.w
+        .fx
+        .send(
+            &[ix::attestation_revoke(
+                &pid,
+                &issuer.authority.pubkey(),
+                &issuer.key,
+                &summary,
+            )],
+            &[&issuer.authority],
+        )
+        .unwrap();
+    let gov = g.s.w.governance.insecure_clone();
+    g.s.w
+        .fx
+        .send(
+            &[ix::issuer_suspend(&pid, &gov.pubkey(), &issuer.key)],
+            &[&gov],
+        )
+        .unwrap();
+    let before = g.s.w.fx.fetch::<Consent>(&consent).access_count;
+    g.s.w
+        .access(
+            &clinic,
+            &patient,
+            &consent,
+            &summary,
+            Purpose::EmergencyTreatment,
+        )
+        .expect("an emergency read of a revoked record of a suspended issuer");
+    assert_eq!(
+        g.s.w.fx.fetch::<Consent>(&consent).access_count,
+        before + 1,
+        "with a receipt"
+    );
     // Guardians cannot use it: the consent is the clinic's.
     let guardian = g.guardians[0].insecure_clone();
     assert_rekam_error(
@@ -758,4 +797,58 @@ fn guardian_accounts_are_not_interchangeable() {
         .fetch::<EmergencyRequest>(&request)
         .approvals
         .is_empty());
+}
+
+/// Audit finding 6: a clinic that is also one of the patient's guardians could approve its
+/// own emergency, and after the clinic rotated its keys the emergency consent went to the
+/// old wallet. Both are refused now, and nothing is granted.
+#[test]
+fn a_clinic_cannot_approve_its_own_emergency_nor_activate_for_an_old_wallet() {
+    let mut g = Guarded::new();
+    let clinic = g.s.clinic.authority.insecure_clone();
+    // The clinic's wallet is named a guardian (with two others, threshold 2).
+    let mut args = g.args(&[0, 1], 2);
+    args.guardians.push(clinic.pubkey());
+    g.change(args).expect("the clinic guards too");
+    let request = g.request();
+    assert_rekam_error(
+        g.approve_as(&clinic, &request),
+        RekamError::RequesterCannotApprove,
+    );
+    g.approve(0, &request).expect("approve");
+    assert_rekam_error(
+        g.activate_as(&clinic, &request),
+        RekamError::ThresholdNotMet,
+    );
+    g.approve(1, &request).expect("approve");
+    assert_rekam_error(
+        g.activate_as(&clinic, &request),
+        RekamError::RequesterCannotApprove,
+    );
+    let r: EmergencyRequest = g.s.w.fx.fetch(&request);
+    assert!(!r.is_granted());
+
+    // The clinic rotates to a new wallet: activation for the old one is refused.
+    let pid = g.pid();
+    let new_wallet = g.s.w.fx.funded(SOL);
+    let issuer = g.s.clinic.key;
+    g.s.w
+        .fx
+        .send(
+            &[ix::issuer_rotate_keys(
+                &pid,
+                &clinic.pubkey(),
+                &new_wallet.pubkey(),
+                &issuer,
+                random32(),
+            )],
+            &[&clinic, &new_wallet],
+        )
+        .expect("rotate");
+    assert_rekam_error(
+        g.activate(0, &request),
+        RekamError::RequesterNotIssuerAuthority,
+    );
+    let r: EmergencyRequest = g.s.w.fx.fetch(&request);
+    assert!(!r.is_granted(), "nothing granted");
 }

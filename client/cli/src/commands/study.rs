@@ -913,6 +913,7 @@ fn fetch_one(
         &consent.patient,
         &c.consent,
         &c.attestation,
+        &attestation.issuer,
         consent.access_count,
         consent.purpose,
     );

@@ -65,6 +65,7 @@ impl<'a> Reader<'a> {
             &self.consent.patient,
             &self.consent_key,
             attestation_key,
+            &attestation.issuer,
             self.consent.access_count,
             self.consent.purpose,
         );

@@ -7,7 +7,14 @@
 //! - The consent is active now: not revoked (`ConsentRevoked`), started
 //!   (`ConsentNotYetActive`), not expired (`ConsentExpired`).
 //! - The purpose matches the consent's (`PurposeMismatch`).
-//! - The attestation is the patient's (`PatientMismatch`) and in scope (`OutOfScope`).
+//! - The attestation is the patient's (`PatientMismatch`) and in scope (`OutOfScope`);
+//!   `issuer` is the one it names (`IssuerMismatch`).
+//! - For every purpose but emergency treatment, the attestation is active now: not revoked
+//!   (`AttestationRevoked`), not expired (`AttestationExpired`), its issuer not suspended
+//!   (`IssuerSuspended`), the rule of `attestation_verify`. A break-glass read is never
+//!   blocked by the issuing clinic's administrative status: the clinician at the bedside
+//!   must see the allergy even if its issuer was suspended since; the receipt still
+//!   records the read.
 //! - `receipt` is the canonical `["access", consent, consent.access_count]` PDA, new.
 //! - Counters use checked math (`ArithmeticOverflow`).
 
@@ -16,7 +23,8 @@ use anchor_lang::prelude::*;
 use crate::constants::{ACCESS_SEED, ACCOUNT_VERSION, CONSENT_SEED, PATIENT_SEED};
 use crate::error::RekamError;
 use crate::events::{self, AccessRecorded};
-use crate::state::{AccessReceipt, Attestation, Consent, ConsentState, Patient, Purpose};
+use crate::instructions::attestation_verify::check_active;
+use crate::state::{AccessReceipt, Attestation, Consent, ConsentState, Issuer, Patient, Purpose};
 
 #[event_cpi]
 #[derive(Accounts)]
@@ -36,8 +44,14 @@ pub struct AccessRecord<'info> {
     )]
     pub consent: Account<'info, Consent>,
 
-    #[account(constraint = attestation.patient == patient.key() @ RekamError::PatientMismatch)]
+    #[account(
+        constraint = attestation.patient == patient.key() @ RekamError::PatientMismatch,
+        has_one = issuer @ RekamError::IssuerMismatch,
+    )]
     pub attestation: Account<'info, Attestation>,
+
+    /// The issuer of the attestation (its status decides non-emergency reads).
+    pub issuer: Account<'info, Issuer>,
 
     #[account(
         init,
@@ -61,6 +75,9 @@ impl AccessRecord<'_> {
             ConsentState::Expired => return err!(RekamError::ConsentExpired),
         }
         require!(purpose == self.consent.purpose, RekamError::PurposeMismatch);
+        if purpose != Purpose::EmergencyTreatment {
+            check_active(&self.attestation, &self.issuer, now)?;
+        }
         require!(
             self.consent
                 .scope

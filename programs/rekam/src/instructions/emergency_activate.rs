@@ -8,8 +8,11 @@
 //!   `PatientMismatch`).
 //! - Not granted yet (`EmergencyAlreadyGranted`), window open (`RequestExpired`),
 //!   approvals of current guardians ≥ threshold (`ThresholdNotMet`), key grant set.
-//! - The requesting clinic is still active (`IssuerSuspended`); the duration is capped by
-//!   the patient's current limit (it may have been lowered since the request).
+//! - The activating guardian is not the requesting clinic (`RequesterCannotApprove`).
+//! - The requesting clinic is still active (`IssuerSuspended`) and the requesting wallet is
+//!   still its issuer's authority (`RequesterNotIssuerAuthority`: after a key rotation the
+//!   consent would go to the old wallet); the duration is capped by the patient's current
+//!   limit (it may have been lowered since the request).
 //! - The consent is the canonical `["consent", patient, consents_created]` PDA, new:
 //!   grantee = the clinic's wallet, purpose ETREAT, scope = the emergency scope, from now
 //!   for the requested duration (≤ 72 h). It is audited like any consent.
@@ -79,7 +82,16 @@ impl EmergencyActivate<'_> {
             self.guardianship.approved(&self.request.approvals),
             RekamError::ThresholdNotMet
         );
+        require!(
+            self.guardian.key() != self.request.requester,
+            RekamError::RequesterCannotApprove
+        );
         require!(self.issuer.is_active(), RekamError::IssuerSuspended);
+        // After a key rotation the consent must not go to the clinic's old wallet.
+        require!(
+            self.request.requester == self.issuer.authority,
+            RekamError::RequesterNotIssuerAuthority
+        );
         key_grant.validate()?;
         // The patient may have lowered their limit since the request was made.
         let duration = self

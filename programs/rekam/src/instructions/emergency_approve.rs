@@ -2,7 +2,9 @@
 //!
 //! Checks:
 //! - `guardian` signs and is one of the patient's current guardians (`NotGuardian`),
-//!   approving for the first time (`AlreadyApproved`).
+//!   approving for the first time (`AlreadyApproved`), and not the requesting clinic's
+//!   wallet (`RequesterCannotApprove`: a clinic that is also a guardian cannot approve
+//!   its own emergency).
 //! - `guardianship` and `request` are the patient's (canonical PDAs, `PatientMismatch`).
 //! - The request is not granted yet (`EmergencyAlreadyGranted`) and its approval window
 //!   is open (`RequestExpired`): an approval after expiry is rejected.
@@ -40,6 +42,10 @@ impl EmergencyApprove<'_> {
         require!(
             self.guardianship.is_guardian(&self.guardian.key()),
             RekamError::NotGuardian
+        );
+        require!(
+            self.guardian.key() != self.request.requester,
+            RekamError::RequesterCannotApprove
         );
         require!(
             !self.request.is_granted(),
