@@ -1023,9 +1023,49 @@ fn study_scenario(mut store: Vec<(String, String)>, store_dir: Option<&Path>) {
     );
     let revoked = patients[0].1.ok(&["consent", "revoke", &other]);
     assert_eq!(revoked["rekeyed"]["records"], 1, "{revoked}");
+    // Patient 2 swaps the paid copy for another object (a consent's key grant can be
+    // updated): the researcher refuses it, before any read (audit finding 8).
+    let consent_2: Pubkey = s(
+        rows.iter()
+            .find(|r| s(r, "attestation") == records[2])
+            .unwrap(),
+        "consent",
+    )
+    .parse()
+    .unwrap();
+    let c2 = read_consent(&rpc, &consent_2.to_string());
+    let p2_profile: Pubkey = s(&patients[2].1.ok(&["patient", "show"]), "patient")
+        .parse()
+        .unwrap();
+    let swap = rekam_client::ix::consent_update_key_grant(
+        &pid,
+        &patients[2].0.pubkey(),
+        &p2_profile,
+        &consent_2,
+        rekam::KeyGrant {
+            hash: [7; 32],
+            locator: c2.key_grant.locator.clone(),
+        },
+    );
+    send(&rpc, &[swap], &patients[2].0, &[]).expect("the patient updates the key grant");
+    let receipts_before = read_consent(&rpc, &consent_2.to_string()).access_count;
     let again = researcher.ok(&["study", "fetch", &study, "--out", out_dir.to_str().unwrap()]);
     let again = again["contributions"].as_array().unwrap();
-    assert_eq!(again.iter().filter(|r| r["verified"] == true).count(), 2);
+    let swapped = again
+        .iter()
+        .find(|r| s(r, "attestation") == records[2])
+        .unwrap();
+    assert_eq!(swapped["verified"], false);
+    assert!(
+        s(swapped, "error").contains("was replaced after payment"),
+        "{swapped}"
+    );
+    assert_eq!(
+        read_consent(&rpc, &consent_2.to_string()).access_count,
+        receipts_before,
+        "no receipt for a refused copy"
+    );
+    assert_eq!(again.iter().filter(|r| r["verified"] == true).count(), 1);
     let refused = again
         .iter()
         .find(|r| s(r, "attestation") == records[1])

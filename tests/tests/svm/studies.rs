@@ -962,19 +962,46 @@ fn payout_and_fee_arithmetic_is_checked() {
     let (record, clinic) = (m.s.record, m.s.clinic.key);
     m.contribute(&study, &p, &record, &clinic)
         .expect("huge price");
-    let fee = (u64::MAX / 2) / 10;
+    let fee = (u64::MAX / 2).div_ceil(10);
     assert_eq!(m.balances(&study).treasury, fee);
     assert_eq!(m.wallet_balance(&p.authority.pubkey()), u64::MAX / 2 - fee);
     // The paid counter at its limit fails cleanly instead of wrapping.
     let (q, rq) = m.patient_with_record(AttestationKind::Diagnosis);
+    // (A price of 2 at 10%: a fee of 1, rounded up, and a payout of 1 to overflow with.)
     m.s.w.fx.edit::<Study>(&study, |s| {
-        s.terms.price = 1;
+        s.terms.price = 2;
         s.paid = u64::MAX;
     });
-    m.s.w.fx.mint_to(&mint, &escrow, 1, &TOKEN);
+    m.s.w.fx.mint_to(&mint, &escrow, 2, &TOKEN);
     assert_rekam_error(
         m.contribute(&study, &q, &rq, &clinic),
         RekamError::ArithmeticOverflow,
     );
     assert_eq!(m.wallet_balance(&q.authority.pubkey()), 0);
+}
+
+/// Audit finding 8: the fee rounded down to zero for prices below 10000 / bps. It is
+/// rounded up now, and the split still adds up to the price.
+#[test]
+fn a_small_price_still_pays_its_fee() {
+    let mut m = Market::new();
+    let study = m.study;
+    // 100 bps of 50 is 0.5: the treasury gets 1, the patient 49.
+    m.s.w.fx.edit::<Study>(&study, |s| s.terms.price = 50);
+    let before = m.balances(&study).treasury;
+    let p = m.s.patient_clone();
+    let (record, clinic) = (m.s.record, m.s.clinic.key);
+    m.contribute(&study, &p, &record, &clinic)
+        .expect("contribute");
+    assert_eq!(m.balances(&study).treasury - before, 1);
+    assert_eq!(m.wallet_balance(&p.authority.pubkey()), 49);
+    let c: rekam::Contribution =
+        m.s.w
+            .fx
+            .fetch(&pda::contribution(&m.pid(), &study, &record));
+    assert_eq!((c.payout, c.fee), (49, 1));
+    // The copy paid for is on record: the research consent's key grant at payment.
+    let consent: rekam::Consent = m.s.w.fx.fetch(&c.consent);
+    assert_eq!(c.copy_hash, consent.key_grant.hash);
+    assert_ne!(c.copy_hash, [0; 32]);
 }

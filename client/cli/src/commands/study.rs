@@ -906,6 +906,13 @@ fn fetch_one(
     signer: &solana_keypair::Keypair,
 ) -> anyhow::Result<(ResearchCopy, PathBuf)> {
     let consent: Consent = app.fetch(&c.consent, "research consent")?;
+    // The copy paid for is on record; a key grant updated since points at another one.
+    if consent.key_grant.hash != c.copy_hash {
+        bail!(
+            "the copy of {} was replaced after payment (the consent's key grant no longer matches the contribution); nothing was read",
+            c.attestation
+        );
+    }
     let attestation: Attestation = app.fetch(&c.attestation, "attestation")?;
     let receipt = ix::access_record(
         &app.program_id(),

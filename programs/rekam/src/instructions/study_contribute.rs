@@ -17,7 +17,9 @@
 //! - `consent` is the canonical `["consent", patient, consents_created]` PDA, new.
 //! - `config.treasury` receives the fee; `patient_token` is the patient wallet's
 //!   associated token account (`AccountNotAssociatedTokenAccount`), created when missing.
-//! - Fee and counters use checked math (`ArithmeticOverflow`).
+//! - Fee (rounded up) and counters use checked math (`ArithmeticOverflow`).
+//! - The contribution records the copy's hash, so a copy replaced after payment (the
+//!   patient can update a consent's key grant) is detected by the researcher.
 
 use anchor_lang::prelude::*;
 use anchor_spl::associated_token::{
@@ -148,10 +150,12 @@ impl<'info> StudyContribute<'info> {
         );
         args.copy.validate()?;
 
+        // Rounded up: a price below 10000 / bps still pays its fee (rounding down let
+        // small prices, or many small studies, skip the protocol fee entirely).
         let fee = u64::try_from(
             u128::from(price)
                 .checked_mul(u128::from(self.config.protocol_fee_bps))
-                .and_then(|x| x.checked_div(u128::from(BPS_DENOMINATOR)))
+                .map(|x| x.div_ceil(u128::from(BPS_DENOMINATOR)))
                 .ok_or(RekamError::ArithmeticOverflow)?,
         )
         .map_err(|_| RekamError::ArithmeticOverflow)?;
@@ -197,6 +201,7 @@ impl<'info> StudyContribute<'info> {
         self.patient.consents_created =
             index.checked_add(1).ok_or(RekamError::ArithmeticOverflow)?;
         let expires_at = self.study.terms.data_use_until;
+        let copy_hash = args.copy.hash;
         self.consent.set_inner(Consent {
             version: ACCOUNT_VERSION,
             bump: bumps.consent,
@@ -227,6 +232,7 @@ impl<'info> StudyContribute<'info> {
             payout,
             fee,
             contributed_at: now,
+            copy_hash,
         });
         events::emit(
             &self.event_authority,

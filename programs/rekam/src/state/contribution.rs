@@ -23,6 +23,9 @@ pub struct Contribution {
     /// Protocol fee taken from the price.
     pub fee: u64,
     pub contributed_at: i64,
+    /// SHA-256 of the de-identified copy that was paid for (the research consent's key
+    /// grant hash at payment); the researcher refuses a copy that differs.
+    pub copy_hash: [u8; 32],
 }
 
 impl Contribution {
