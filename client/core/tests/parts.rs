@@ -152,3 +152,47 @@ fn single_kind_bundles_keep_their_bytes_and_mixed_ones_get_distinct_records() {
         mixed.iter().map(|p| p.commitments).collect::<Vec<_>>()
     );
 }
+
+/// A part that points at a resource of another part (a prescription's reason, a Condition)
+/// still makes a verifiable research copy: the dangling reference is dropped.
+#[test]
+fn a_part_with_references_to_other_parts_makes_a_research_copy() {
+    use anchor_lang::prelude::Pubkey;
+    let mut bundle: Value = serde_json::from_slice(&fixture("emergency-summary.json")).unwrap();
+    let entries = bundle["entry"].as_array_mut().unwrap();
+    let condition = entries
+        .iter()
+        .find(|e| e["resource"]["resourceType"] == "Condition")
+        .unwrap()["fullUrl"]
+        .clone();
+    for e in entries.iter_mut() {
+        if e["resource"]["resourceType"] == "MedicationRequest" {
+            e["resource"]["reasonReference"] = serde_json::json!([{ "reference": condition }]);
+        }
+    }
+    let bytes = serde_json::to_vec(&bundle).unwrap();
+    let parts = record::prepare_parts(&bytes, [5; 32], ReadOptions::default()).unwrap();
+    let rx = parts
+        .iter()
+        .find(|p| p.summary.kind == AttestationKind::Prescription)
+        .unwrap();
+    let (study, key) = (Pubkey::new_unique(), Pubkey::new_unique());
+    let copy = rekam_client::research::ResearchCopy::build(&rx.envelope, &study, &key).unwrap();
+    assert!(!serde_json::to_string(&copy.bundle)
+        .unwrap()
+        .contains("reasonReference"));
+    let attestation = rekam::Attestation {
+        version: 1,
+        bump: 255,
+        kind: rx.summary.kind,
+        issuer: Pubkey::new_unique(),
+        patient: Pubkey::new_unique(),
+        diagnosis_commitment: rx.commitments.diagnosis,
+        claims_root: rx.commitments.claims_root,
+        treatment_day: rx.summary.treatment_day,
+        expires_on_day: 0,
+        issued_at: 0,
+        revoked_at: 0,
+    };
+    copy.verify(&study, &key, &attestation).unwrap();
+}
