@@ -12,90 +12,9 @@ use std::process::Command;
 use common::*;
 use serde_json::Value;
 use solana_commitment_config::CommitmentConfig;
-use solana_keypair::{write_keypair_file, Keypair};
+use solana_keypair::Keypair;
 use solana_rpc_client::rpc_client::RpcClient;
 use solana_signer::Signer;
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/fhir")
-}
-
-struct Cli {
-    url: String,
-    keypair: PathBuf,
-    env: Vec<(String, String)>,
-}
-
-struct Outcome {
-    code: i32,
-    json: Value,
-    stdout: String,
-    stderr: String,
-}
-
-impl Cli {
-    fn run(&self, args: &[&str], output: &str) -> Outcome {
-        let out = Command::new(BIN)
-            .args(args)
-            .args(["--url", &self.url, "--output", output, "--keypair"])
-            .arg(&self.keypair)
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .env_remove("REKAM_URL")
-            .output()
-            .expect("run rekam");
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        Outcome {
-            code: out.status.code().unwrap_or(-1),
-            json: serde_json::from_str(&stdout).unwrap_or(Value::Null),
-            stdout,
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    fn ok(&self, args: &[&str]) -> Value {
-        let out = self.run(args, "json");
-        assert_eq!(out.code, 0, "rekam {args:?} failed: {}", out.stderr);
-        out.json
-    }
-
-    fn fails(&self, args: &[&str]) -> Outcome {
-        let out = self.run(args, "json");
-        assert_eq!(
-            out.code, 1,
-            "rekam {args:?} should fail; got {}",
-            out.stdout
-        );
-        out
-    }
-}
-
-fn actor(
-    dir: &Path,
-    name: &str,
-    rpc: &RpcClient,
-    url: &str,
-    env: &[(String, String)],
-) -> (Keypair, Cli) {
-    let kp = Keypair::new();
-    let path = dir.join(format!("{name}.json"));
-    write_keypair_file(&kp, &path).unwrap();
-    airdrop(rpc, &kp.pubkey(), 10_000_000_000);
-    (
-        kp,
-        Cli {
-            url: url.into(),
-            keypair: path,
-            env: env.to_vec(),
-        },
-    )
-}
-
-fn s(v: &Value, field: &str) -> String {
-    v[field]
-        .as_str()
-        .unwrap_or_else(|| panic!("no {field} in {v}"))
-        .to_string()
-}
 
 /// A copy of `lab-hba1c.json` whose HbA1c Observation is broken by `edit`.
 fn broken_lab(dir: &Path, name: &str, edit: impl FnOnce(&mut Value)) -> PathBuf {
@@ -170,7 +89,7 @@ fn one_lab_value_disclosed_and_verified() {
     std::fs::copy(fixtures().join("lab-hba1c.json"), folder.join("a-lab.json")).unwrap();
     broken_lab(&folder, "b-broken.json", |o| o["code"] = "4548-4".into());
     let err = clinic
-        .fails(&[
+        .refused(&[
             "attest",
             folder.to_str().unwrap(),
             "--patient",
@@ -205,7 +124,7 @@ fn one_lab_value_disclosed_and_verified() {
     // An unknown element is a warning: attested, reported; --strict refuses it.
     let odd = broken_lab(dir.path(), "odd.json", |o| o["madeUpElement"] = true.into());
     let err = clinic
-        .fails(&[
+        .refused(&[
             "attest",
             odd.to_str().unwrap(),
             "--patient",
@@ -239,10 +158,10 @@ fn one_lab_value_disclosed_and_verified() {
     );
     assert!(s(hba1c, "words").contains("Hemoglobin A1c"));
     assert_eq!(hba1c["value"]["value"], 5.9);
-    let text = patient.run(&["claims", &lab], "text").stdout;
+    let text = patient.run_as(&["claims", &lab], "text").stdout;
     assert!(text.contains("= 5.9 %"), "{text}");
     // Someone else cannot list them.
-    assert_eq!(verifier.run(&["claims", &lab], "json").code, 1);
+    assert_eq!(verifier.run(&["claims", &lab]).code, 1);
 
     // Disclose only that claim to a pharmacy with its nonce; the pharmacy verifies.
     let p = dir.path().join("p.json");
@@ -277,7 +196,7 @@ fn one_lab_value_disclosed_and_verified() {
     assert_eq!(verdict["verified"], true, "{verdict}");
     assert_eq!(verdict["claims"].as_array().unwrap().len(), 1);
     assert_eq!(verdict["claims"][0]["verified"], true);
-    let text = verifier.run(&verify, "text").stdout;
+    let text = verifier.run_as(&verify, "text").stdout;
     assert!(text.starts_with("VALID"), "{text}");
 
     // The same claim as a standard SD-JWT, checked by an independent SD-JWT library with
@@ -340,7 +259,7 @@ fn one_lab_value_disclosed_and_verified() {
     assert!(!ok, "a changed disclosure verified: {v}");
 
     // Replayed to another audience, or tampered with: red, exit 1, the exact reason.
-    let out = verifier.fails(&[
+    let out = verifier.refused(&[
         "presentation",
         "verify",
         p.to_str().unwrap(),
@@ -357,7 +276,7 @@ fn one_lab_value_disclosed_and_verified() {
     forged["claims"][0]["index"] = (forged["claims"][0]["index"].as_u64().unwrap() + 1).into();
     let forged_path = dir.path().join("forged.json");
     std::fs::write(&forged_path, forged.to_string()).unwrap();
-    let out = verifier.fails(&["presentation", "verify", forged_path.to_str().unwrap()]);
+    let out = verifier.refused(&["presentation", "verify", forged_path.to_str().unwrap()]);
     assert!(
         out.stderr
             .contains("is not under the attestation's claims root"),
@@ -367,27 +286,24 @@ fn one_lab_value_disclosed_and_verified() {
     assert_eq!(out.json["verified"], false);
     assert!(verifier
         .fails(&["presentation", "verify", "/nonexistent.json"])
-        .stderr
         .contains("cannot read"));
 
     // Only the patient can disclose (a stranger's wallet cannot even open the record).
-    let err = verifier
-        .fails(&[
-            "disclose",
-            &lab,
-            "--claim",
-            &s(hba1c, "id"),
-            "--audience",
-            "x",
-            "--out",
-            dir.path().join("x.json").to_str().unwrap(),
-        ])
-        .stderr;
+    let err = verifier.fails(&[
+        "disclose",
+        &lab,
+        "--claim",
+        &s(hba1c, "id"),
+        "--audience",
+        "x",
+        "--out",
+        dir.path().join("x.json").to_str().unwrap(),
+    ]);
     assert!(err.contains("not encrypted to your key"), "{err}");
 
     // The clinic revokes the record: the same presentation turns red.
     clinic.ok(&["attestation", "revoke", &lab]);
-    let out = verifier.fails(&verify);
+    let out = verifier.refused(&verify);
     assert!(
         out.stderr.contains("the attestation has been revoked"),
         "{}",
@@ -413,7 +329,7 @@ fn one_lab_value_disclosed_and_verified() {
         true
     );
     gov.ok(&["issuer", "suspend", &issuer]);
-    let out = verifier.fails(&["presentation", "verify", q.to_str().unwrap()]);
+    let out = verifier.refused(&["presentation", "verify", q.to_str().unwrap()]);
     assert!(
         out.stderr.contains("the issuer is suspended"),
         "{}",

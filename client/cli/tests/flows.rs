@@ -5,8 +5,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 use anchor_lang::prelude::Pubkey;
 use common::*;
@@ -22,84 +21,9 @@ use solana_keypair::{write_keypair_file, Keypair};
 use solana_rpc_client::rpc_client::RpcClient;
 use solana_signer::Signer;
 
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/fhir")
-}
-
 fn env(name: &str) -> String {
     std::env::var(name)
         .unwrap_or_else(|_| panic!("{name} is not set: run the suite with tests/run.sh"))
-}
-
-/// One actor: a keypair file and the store settings every call uses.
-struct Cli<'a> {
-    url: &'a str,
-    keypair: PathBuf,
-    store: &'a [(String, String)],
-}
-
-struct Outcome {
-    code: i32,
-    json: Value,
-    stderr: String,
-}
-
-impl Cli<'_> {
-    fn run(&self, args: &[&str]) -> Outcome {
-        let output = Command::new(BIN)
-            .args(args)
-            .args(["--url", self.url, "--output", "json", "--keypair"])
-            .arg(&self.keypair)
-            .envs(self.store.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .env_remove("REKAM_URL")
-            .output()
-            .expect("run rekam");
-        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-        let json = serde_json::from_slice(&output.stdout).unwrap_or(Value::Null);
-        Outcome {
-            code: output.status.code().unwrap_or(-1),
-            json,
-            stderr,
-        }
-    }
-
-    fn ok(&self, args: &[&str]) -> Value {
-        let out = self.run(args);
-        assert_eq!(out.code, 0, "rekam {args:?} failed: {}", out.stderr);
-        out.json
-    }
-
-    /// Runs a command that must fail; returns its error text.
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert_eq!(
-            out.code, 1,
-            "rekam {args:?} should have failed; stdout {}",
-            out.json
-        );
-        out.stderr
-    }
-}
-
-fn actor<'a>(
-    dir: &Path,
-    name: &str,
-    rpc: &RpcClient,
-    url: &'a str,
-    store: &'a [(String, String)],
-) -> (Keypair, Cli<'a>) {
-    let kp = Keypair::new();
-    let path = dir.join(format!("{name}.json"));
-    write_keypair_file(&kp, &path).expect("write keypair");
-    airdrop(rpc, &kp.pubkey(), 10_000_000_000);
-    (
-        kp,
-        Cli {
-            url,
-            keypair: path,
-            store,
-        },
-    )
 }
 
 fn open_store(env: &[(String, String)]) -> Box<dyn Store> {
@@ -136,13 +60,6 @@ fn read_consent(rpc: &RpcClient, key: &str) -> rekam::Consent {
     use anchor_lang::AccountDeserialize;
     let account = rpc.get_account(&key.parse().unwrap()).unwrap();
     rekam::Consent::try_deserialize(&mut account.data.as_slice()).unwrap()
-}
-
-fn s(v: &Value, field: &str) -> String {
-    v[field]
-        .as_str()
-        .unwrap_or_else(|| panic!("no string field {field} in {v}"))
-        .to_string()
 }
 
 /// The settings of a local-folder store in `dir`.
@@ -696,9 +613,9 @@ fn a_failed_attestation_leaves_no_stored_record() {
     let broke_path = dir.path().join("broke.json");
     write_keypair_file(&broke, &broke_path).unwrap();
     let clinic = Cli {
-        url: &url,
+        url: url.clone(),
         keypair: broke_path,
-        store: &store,
+        env: store.clone(),
     };
     let (mint, _) = create_mint_and_account(&rpc, &gov_kp);
     gov.ok(&["init", "--treasury-mint", &mint.to_string()]);

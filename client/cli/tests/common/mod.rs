@@ -2,14 +2,15 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anchor_lang::prelude::Pubkey;
 use anchor_spl::token_2022::spl_token_2022::instruction as token_ix;
+use serde_json::Value;
 use solana_instruction::Instruction;
-use solana_keypair::Keypair;
+use solana_keypair::{write_keypair_file, Keypair};
 use solana_rpc_client::rpc_client::RpcClient;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
@@ -146,4 +147,101 @@ pub fn create_mint_and_account(rpc: &RpcClient, payer: &Keypair) -> (Pubkey, Pub
     ];
     send(rpc, &ixs, payer, &[&mint, &account]).expect("create mint and account");
     (mint.pubkey(), account.pubkey())
+}
+
+/// The synthetic FHIR fixtures.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/fhir")
+}
+
+/// One actor: a keypair file and the settings (store, Solana config) every call uses.
+pub struct Cli {
+    pub url: String,
+    pub keypair: PathBuf,
+    pub env: Vec<(String, String)>,
+}
+
+pub struct Outcome {
+    pub code: i32,
+    pub json: Value,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Cli {
+    /// Runs `rekam` with `--output output`.
+    pub fn run_as(&self, args: &[&str], output: &str) -> Outcome {
+        let out = Command::new(BIN)
+            .args(args)
+            .args(["--url", &self.url, "--output", output, "--keypair"])
+            .arg(&self.keypair)
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env_remove("REKAM_URL")
+            .output()
+            .expect("run rekam");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        Outcome {
+            code: out.status.code().unwrap_or(-1),
+            json: serde_json::from_str(&stdout).unwrap_or(Value::Null),
+            stdout,
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Runs `rekam` with JSON output.
+    pub fn run(&self, args: &[&str]) -> Outcome {
+        self.run_as(args, "json")
+    }
+
+    pub fn ok(&self, args: &[&str]) -> Value {
+        let out = self.run(args);
+        assert_eq!(out.code, 0, "rekam {args:?} failed: {}", out.stderr);
+        out.json
+    }
+
+    /// Runs a command that must fail (exit 1); returns what it printed.
+    pub fn refused(&self, args: &[&str]) -> Outcome {
+        let out = self.run(args);
+        assert_eq!(
+            out.code, 1,
+            "rekam {args:?} should have failed; stdout {}",
+            out.stdout
+        );
+        out
+    }
+
+    /// Runs a command that must fail; returns its error text.
+    pub fn fails(&self, args: &[&str]) -> String {
+        self.refused(args).stderr
+    }
+}
+
+/// A new funded wallet, its keypair file in `dir`, and a CLI that signs with it.
+pub fn actor(
+    dir: &Path,
+    name: &str,
+    rpc: &RpcClient,
+    url: &str,
+    env: &[(String, String)],
+) -> (Keypair, Cli) {
+    let kp = Keypair::new();
+    let path = dir.join(format!("{name}.json"));
+    write_keypair_file(&kp, &path).expect("write keypair");
+    airdrop(rpc, &kp.pubkey(), 10_000_000_000);
+    (
+        kp,
+        Cli {
+            url: url.into(),
+            keypair: path,
+            env: env.to_vec(),
+        },
+    )
+}
+
+/// A string field of a JSON value.
+pub fn s(v: &Value, field: &str) -> String {
+    v[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("no string field {field} in {v}"))
+        .to_string()
 }
