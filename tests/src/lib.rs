@@ -52,12 +52,14 @@ impl Default for Fixture {
 }
 
 impl Fixture {
-    /// A fresh SVM with Rekam and the SPL programs, and a funded fee payer.
+    /// A fresh SVM with Rekam and the SPL programs, and a funded fee payer that deployed
+    /// the program (its upgrade authority, so it may initialize the deployment).
     pub fn new() -> Self {
         let mut svm = rekam_svm::rekam_svm();
         let payer = Keypair::new();
         svm.airdrop(&payer.pubkey(), 100 * SOL)
             .expect("airdrop payer");
+        rekam_svm::set_upgrade_authority(&mut svm, &rekam::ID, Some(payer.pubkey()));
         Self {
             svm,
             payer,
@@ -846,6 +848,7 @@ impl Market {
                 patient: &patient.key,
                 consent_index: index,
                 study,
+                approval: self.approval_of(study),
                 mint: &self.mint(),
                 token_program: &self.token_program,
                 attestation,
@@ -866,11 +869,39 @@ impl Market {
         self.s.w.fx.send(&[ix], &[&patient.authority])
     }
 
+    /// The study's ethics approval and its board, read from the study account. For an
+    /// address that holds no study (attack tests forge one) both are the default key:
+    /// the program refuses the study account before it reads them.
+    pub fn approval_of(&self, study: &Pubkey) -> ix::StudyApproval {
+        let decoded = self.s.w.fx.account(study).and_then(|a| {
+            <rekam::Study as AccountDeserialize>::try_deserialize(&mut a.data.as_slice()).ok()
+        });
+        match decoded {
+            Some(s) => {
+                let board = self
+                    .s
+                    .w
+                    .fx
+                    .fetch::<rekam::Attestation>(&s.ethics_approval)
+                    .issuer;
+                ix::StudyApproval {
+                    attestation: s.ethics_approval,
+                    board,
+                }
+            }
+            None => ix::StudyApproval {
+                attestation: Pubkey::default(),
+                board: Pubkey::default(),
+            },
+        }
+    }
+
     pub fn top_up(&mut self, study: &Pubkey, amount: u64) -> TxResult {
         let ix = ix::study_top_up(
             &self.pid(),
             &self.researcher.pubkey(),
             study,
+            self.approval_of(study),
             &self.mint(),
             &self.token_program,
             &self.researcher_token,
@@ -886,6 +917,7 @@ impl Market {
             closer,
             &self.researcher.pubkey(),
             study,
+            self.approval_of(study),
             &self.mint(),
             &self.token_program,
             &self.researcher_token,

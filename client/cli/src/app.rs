@@ -64,9 +64,7 @@ impl App {
 
     /// The signer's X25519 identity, derived from its signature (docs/format.md).
     pub fn identity(&mut self) -> anyhow::Result<Identity> {
-        let signature = self.signer()?.sign_message(IDENTITY_MESSAGE);
-        let bytes: [u8; 64] = signature.into();
-        Ok(Identity::from_wallet_signature(&bytes))
+        Ok(identity_of(self.signer()?))
     }
 
     pub fn store(&self) -> anyhow::Result<Box<dyn Store>> {
@@ -216,6 +214,12 @@ impl App {
 
 pub use rekam_client::flows::unix_now;
 
+/// A wallet's X25519 identity, derived from its signature (docs/format.md).
+pub fn identity_of(wallet: &Keypair) -> Identity {
+    let bytes: [u8; 64] = wallet.sign_message(IDENTITY_MESSAGE).into();
+    Identity::from_wallet_signature(&bytes)
+}
+
 /// A token account's balance in base units; 0 when it does not exist (yet).
 pub fn token_balance(chain: &ChainClient, account: &Pubkey) -> u64 {
     chain
@@ -226,8 +230,39 @@ pub fn token_balance(chain: &ChainClient, account: &Pubkey) -> u64 {
         .unwrap_or(0)
 }
 
-/// `Ok(T)` or the failure, as the rest of the CLI reports it.
+/// An address argument, as the Solana CLI takes one: a base58 public key, or the path of
+/// a keypair file whose public key is meant (`--authority clinic.json`).
+#[derive(Clone, Debug)]
+pub struct AddressArg {
+    pub key: Pubkey,
+    /// Set when the address was given as a keypair file.
+    pub keypair_file: Option<std::path::PathBuf>,
+}
+
+pub fn address_arg(text: &str) -> Result<AddressArg, String> {
+    if let Ok(key) = text.parse() {
+        return Ok(AddressArg {
+            key,
+            keypair_file: None,
+        });
+    }
+    let path = std::path::Path::new(text);
+    if !path.is_file() {
+        return Err(format!(
+            "{text:?} is neither a base58 public key nor a keypair file"
+        ));
+    }
+    solana_keypair::read_keypair_file(path)
+        .map(|k| AddressArg {
+            key: k.pubkey(),
+            keypair_file: Some(path.to_path_buf()),
+        })
+        .map_err(|err| {
+            format!("{text:?} is not a base58 public key, and not a readable keypair file: {err}")
+        })
+}
+
+/// [`address_arg`]'s public key.
 pub fn pubkey_arg(text: &str) -> Result<Pubkey, String> {
-    text.parse()
-        .map_err(|_| format!("{text:?} is not a base58 public key"))
+    address_arg(text).map(|a| a.key)
 }

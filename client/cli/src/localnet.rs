@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use anchor_lang::prelude::Pubkey;
 use anyhow::{anyhow, bail, Context};
 use surfpool_core::runloops::start_local_surfnet_runloop;
 use surfpool_core::surfnet::locker::SurfnetSvmLocker;
@@ -31,6 +32,10 @@ pub struct LocalnetOptions {
     /// Ledger directory; `None` keeps state in memory only.
     pub ledger: Option<PathBuf>,
     pub slot_time_ms: u64,
+    /// The wallet that deploys the preloaded program: its upgrade authority, recorded in
+    /// the program's `ProgramData` account, and so the only wallet that may initialize
+    /// the deployment (`None`: an immutable program nobody can initialize).
+    pub deployer: Option<Pubkey>,
 }
 
 pub struct Localnet {
@@ -85,6 +90,15 @@ impl Localnet {
         )
         .map_err(|err| anyhow!("cannot open the ledger: {err}"))?;
         rekam_svm::add_rekam(&mut svm.inner.svm);
+        // Every start deploys the program anew, by `deployer`, as `anchor deploy` would.
+        let rent = svm
+            .inner
+            .svm
+            .minimum_balance_for_rent_exemption(rekam_svm::PROGRAM_DATA_HEADER);
+        let (program_data, account) =
+            rekam_svm::program_data_account(&rekam::ID, opts.deployer, 0, rent);
+        svm.set_account(&program_data, account)
+            .map_err(|err| anyhow!("cannot write the program's ProgramData: {err}"))?;
         let locker = SurfnetSvmLocker::new(svm);
 
         let config = SurfpoolConfig {

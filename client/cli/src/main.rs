@@ -33,9 +33,17 @@ enum Command {
     Localnet(commands::localnet::Args),
     /// Initialize a deployment: config PDA and protocol-fee treasury.
     Init(commands::init::Args),
+    /// Wallets: write a new keypair file, print an address.
+    #[command(subcommand)]
+    Wallet(commands::wallet::Command),
+    /// Request SOL from the cluster's faucet (localnet, devnet).
+    Airdrop(commands::balance::AirdropArgs),
+    /// A wallet's SOL and its balance of the deployment's token.
+    Balance(commands::balance::BalanceArgs),
     /// Run the end-to-end story on an embedded validator and print what happened.
     Demo(commands::demo::Args),
     /// Show this wallet's address and the encryption key derived from it.
+    #[command(after_help = "Example:\n  rekam -k clinic.json identity")]
     Identity,
     /// Governance over issuers: accredit, suspend, reinstate, show.
     #[command(subcommand)]
@@ -81,13 +89,29 @@ enum Command {
     /// Research studies paid in SPL tokens: propose, approve, open, contribute, fetch, close.
     #[command(subcommand)]
     Study(commands::study::Command),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Example:\n  rekam completions bash > ~/.local/share/bash-completion/completions/rekam"
+    )]
+    Completions {
+        /// The shell to write the script for.
+        shell: clap_complete::Shell,
+    },
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Completions { shell } = cli.command {
+        let mut command = <Cli as clap::CommandFactory>::command();
+        clap_complete::generate(shell, &mut command, "rekam", &mut std::io::stdout());
+        return Ok(());
+    }
     let settings = Settings::resolve(&cli.global)?;
     match cli.command {
         Command::Localnet(args) => commands::localnet::run(&settings, args),
         Command::Init(args) => commands::init::run(&settings, args),
+        Command::Wallet(cmd) => commands::wallet::run(&settings, cmd),
+        Command::Airdrop(args) => commands::balance::airdrop(&settings, args),
+        Command::Balance(args) => commands::balance::balance(&settings, args),
         Command::Demo(args) => commands::demo::run(&settings, args),
         Command::Identity => commands::identity::run(&settings),
         Command::Issuer(cmd) => commands::issuer::run(&settings, cmd),
@@ -107,6 +131,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Guardians(cmd) => commands::guardians::run(&settings, cmd),
         Command::Emergency(cmd) => commands::emergency::run(&settings, cmd),
         Command::Recovery(cmd) => commands::recovery::run(&settings, cmd),
+        Command::Completions { .. } => unreachable!("handled before the settings"),
     }
 }
 
@@ -114,8 +139,51 @@ fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", crate::output::error_text(&err));
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every argument of every subcommand has a help line, and every leaf subcommand's
+    /// help ends with an example.
+    #[test]
+    fn every_argument_has_help_and_every_command_an_example() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}: no help line"));
+                }
+            }
+            let subcommands: Vec<_> = command
+                .get_subcommands()
+                .filter(|c| c.get_name() != "help")
+                .collect();
+            if subcommands.is_empty() && !path.is_empty() {
+                let example = command
+                    .get_after_help()
+                    .map(|h| h.to_string())
+                    .unwrap_or_default();
+                if !example.contains("Example") {
+                    missing.push(format!("{path}: no example"));
+                }
+            }
+            for sub in subcommands {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut command = super::Cli::command();
+        command.build();
+        let mut missing = Vec::new();
+        walk(&command, "", &mut missing);
+        assert!(missing.is_empty(), "help gaps:\n{}", missing.join("\n"));
     }
 }

@@ -78,3 +78,53 @@ pub fn print<T: Render>(format: OutputFormat, value: &T) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// An error and its causes on one line, each cause once: a cause whose text the line
+/// already holds (error types that print their source as well) is not repeated.
+pub fn error_text(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_text;
+
+    /// An error that prints its source in its own text, as many `thiserror` types do.
+    #[derive(Debug)]
+    struct Json(std::io::Error);
+
+    impl std::fmt::Display for Json {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "not valid JSON: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Json {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn each_cause_is_printed_once() {
+        let io = std::io::Error::other("expected value at line 1 column 1");
+        let err = anyhow::Error::new(Json(io)).context("invalid FHIR bundle");
+        assert_eq!(
+            error_text(&err),
+            "invalid FHIR bundle: not valid JSON: expected value at line 1 column 1"
+        );
+        let plain = anyhow::anyhow!("root cause").context("outer");
+        assert_eq!(error_text(&plain), "outer: root cause");
+    }
+}

@@ -48,7 +48,7 @@ fn one_lab_value_disclosed_and_verified() {
             config.display().to_string(),
         ),
     ];
-    let validator = Validator::start(&dir.path().join("ledger"));
+    let validator = Validator::start(&dir.path().join("ledger"), &wallet_file(dir.path(), "gov"));
     let url = validator.url.clone();
     let rpc = RpcClient::new_with_commitment(url.clone(), CommitmentConfig::confirmed());
     let (gov_kp, gov) = actor(dir.path(), "gov", &rpc, &url, &env);
@@ -160,8 +160,11 @@ fn one_lab_value_disclosed_and_verified() {
     assert_eq!(hba1c["value"]["value"], 5.9);
     let text = patient.run_as(&["claims", &lab], "text").stdout;
     assert!(text.contains("= 5.9 %"), "{text}");
-    // Someone else cannot list them.
-    assert_eq!(verifier.run(&["claims", &lab]).code, 1);
+    // Someone else cannot list them (exit code 1, the reason).
+    assert_eq!(
+        verifier.fails(&["claims", &lab]).trim_end(),
+        "error: this record is not encrypted to your key (no matching recipient)"
+    );
 
     // Disclose only that claim to a pharmacy with its nonce; the pharmacy verifies.
     let p = dir.path().join("p.json");
@@ -301,8 +304,10 @@ fn one_lab_value_disclosed_and_verified() {
     ]);
     assert!(err.contains("not encrypted to your key"), "{err}");
 
-    // The clinic revokes the record: the same presentation turns red.
+    // The clinic revokes the record: `verify` reports it revoked, and the same
+    // presentation turns red.
     clinic.ok(&["attestation", "revoke", &lab]);
+    assert_eq!(s(&verifier.ok(&["verify", &lab]), "status"), "revoked");
     let out = verifier.refused(&verify);
     assert!(
         out.stderr.contains("the attestation has been revoked"),

@@ -13,7 +13,6 @@ use anchor_spl::token_interface::TokenAccount;
 use rekam::{Config, ConfigInitializeArgs, RekamError};
 use rekam_client::{ix, pda};
 use solana_commitment_config::CommitmentConfig;
-use solana_keypair::Keypair;
 use solana_rpc_client::rpc_client::RpcClient;
 use solana_signer::Signer;
 
@@ -29,11 +28,13 @@ fn read<T: AccountDeserialize>(rpc: &RpcClient, key: &Pubkey) -> T {
 #[test]
 fn transactions_through_the_localnet_persist_across_restarts() {
     let ledger = tempfile::tempdir().expect("tempdir");
-    let payer = Keypair::new();
+    let wallets = tempfile::tempdir().expect("tempdir");
+    let deployer = wallet_file(wallets.path(), "deployer");
+    let payer = solana_keypair::read_keypair_file(&deployer).expect("deployer");
     let program_id = rekam::ID;
 
     // First run: initialize through JSON-RPC, read the accounts back.
-    let validator = Validator::start(ledger.path());
+    let validator = Validator::start(ledger.path(), &deployer);
     let rpc = RpcClient::new_with_commitment(validator.url.clone(), CommitmentConfig::confirmed());
     airdrop(&rpc, &payer.pubkey(), 5_000_000_000);
     let (mint, destination) = create_mint_and_account(&rpc, &payer);
@@ -82,7 +83,7 @@ fn transactions_through_the_localnet_persist_across_restarts() {
     validator.stop();
 
     // Second run on the same ledger: the state is there and the program still runs.
-    let validator = Validator::start(ledger.path());
+    let validator = Validator::start(ledger.path(), &deployer);
     let rpc = RpcClient::new_with_commitment(validator.url.clone(), CommitmentConfig::confirmed());
     let again: Config = read(&rpc, &pda::config(&program_id));
     assert_eq!(again, config, "config persisted");
@@ -186,4 +187,83 @@ fn demo_runs_the_story_on_an_embedded_validator() {
     assert!(audit
         .iter()
         .any(|e| e["event"] == "read" && e["purpose"] == "HRESCH"));
+}
+
+/// An outside client from a registry (@solana/kit, pinned in .ci/oracles) builds, signs
+/// and sends its own transactions through the local validator at every commitment level
+/// (issue: a confirmed blockhash refused with `BlockhashNotFound`). The cause was the
+/// RPC's default preflight commitment, finalized, which cannot see the newest blockhash
+/// yet, exactly as on an agave cluster; kit, web3.js and wallets send their commitment
+/// as the preflight commitment, and then every level works (docs/program.md, Localnet).
+#[test]
+fn an_outside_client_sends_at_every_commitment_level() {
+    let oracles = std::env::var("REKAM_TEST_ORACLES")
+        .expect("REKAM_TEST_ORACLES is not set: run the suite with tests/run.sh");
+    let dir = tempfile::tempdir().unwrap();
+    let deployer = wallet_file(dir.path(), "deployer");
+    let (validator, started) =
+        Validator::start_with(&dir.path().join("ledger"), &deployer, &["--bare"]);
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/oracles/kit_localnet.js");
+    let out = Command::new("node")
+        .arg(&script)
+        .arg(&validator.url)
+        .arg(started["websocket_url"].as_str().unwrap())
+        .env("NODE_PATH", &oracles)
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "kit client failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect("report JSON");
+    for (i, level) in ["processed", "confirmed", "finalized"].iter().enumerate() {
+        let moved = &report["levels"][level];
+        assert_eq!(
+            moved["moved"],
+            (1_000_000 * (i + 1)).to_string(),
+            "{level}: {moved}"
+        );
+        assert_eq!(moved["moved"], moved["expected"]);
+    }
+    assert_eq!(report["kit_send_and_confirm"]["moved"], "4000000");
+    // Without a preflight commitment, the RPC default (finalized) refuses the newest
+    // blockhash, with BlockhashNotFound: the documented agave behaviour, kept.
+    assert_eq!(report["default_preflight"]["refused"], true, "{report}");
+    assert_eq!(
+        report["default_preflight"]["blockhash_not_found"], true,
+        "{report}"
+    );
+    // The same transaction with the matching preflight commitment went through.
+    assert!(
+        report["matched_preflight"]["signature"]
+            .as_str()
+            .unwrap()
+            .len()
+            > 60
+    );
+    // A read's context slot is the slot at the same commitment (getSlot defaults to
+    // finalized, ~31 slots behind processed: that was the "30 slots ahead").
+    let slot = |level: &str, field: &str| -> u64 {
+        report["slots"][level][field]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    for level in ["processed", "confirmed", "finalized"] {
+        let (get, context) = (slot(level, "get_slot"), slot(level, "context_slot"));
+        assert!(
+            context.abs_diff(get) <= 3,
+            "{level}: getSlot {get}, context {context}"
+        );
+    }
+    let lag = slot("processed", "get_slot") - slot("finalized", "get_slot");
+    assert!(
+        (28..=36).contains(&lag),
+        "finalized lags processed by ~31 slots: {lag}"
+    );
+    validator.stop();
 }

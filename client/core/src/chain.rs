@@ -152,6 +152,26 @@ impl ChainClient {
         Ok(signature.to_string())
     }
 
+    /// The cluster's clock (`Clock::unix_timestamp` of the Clock sysvar): the time the
+    /// program decides expiry by, not the local clock.
+    pub fn now(&self) -> Result<i64, ChainError> {
+        let clock =
+            <anchor_lang::prelude::Clock as anchor_lang::solana_program::sysvar::SysvarId>::id();
+        let account = self
+            .rpc
+            .get_account_with_commitment(&clock, self.rpc.commitment())
+            .map_err(|e| self.fail(e))?
+            .value
+            .ok_or(ChainError::Decode(clock, "Clock sysvar"))?;
+        // Clock: slot, epoch_start_timestamp, epoch, leader_schedule_epoch, unix_timestamp.
+        account
+            .data
+            .get(32..40)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(i64::from_le_bytes)
+            .ok_or(ChainError::Decode(clock, "Clock sysvar"))
+    }
+
     /// Fetches and decodes an Anchor account; `None` when it does not exist.
     pub fn fetch<T: AccountDeserialize>(&self, key: &Pubkey) -> Result<Option<T>, ChainError> {
         let response = self

@@ -8,12 +8,18 @@
 //! - [`grant`]: the patient grants a consent with its key grant.
 //! - [`records`]: find a record's locator on chain, open the patient's own records.
 //! - [`present`]: list a record's claims, disclose chosen claims, verify a presentation.
+//! - [`recovery`]: a guardian proposes a recovery (replacing a stale one atomically).
+//! - [`setup`]: faucet airdrops, a test mint, balances, the deployment's initialization.
+//! - [`wallet`]: new keypair files the Solana CLI reads.
 
 pub mod access;
 pub mod attest;
 pub mod grant;
 pub mod present;
 pub mod records;
+pub mod recovery;
+pub mod setup;
+pub mod wallet;
 
 use anchor_lang::prelude::Pubkey;
 

@@ -38,6 +38,7 @@ pub fn config_initialize(
         program_id,
         rekam::accounts::ConfigInitialize {
             payer: *payer,
+            program_data: pda::program_data(program_id),
             config: pda::config(program_id),
             treasury_mint: *treasury_mint,
             treasury: pda::treasury(program_id, treasury_mint),
@@ -461,11 +462,21 @@ pub fn study_open(
     )
 }
 
+/// A study's ethics approval (`Study.ethics_approval`) and the board that issued it,
+/// which top-ups, contributions and closes re-check.
+#[derive(Clone, Copy, Debug)]
+pub struct StudyApproval {
+    pub attestation: Pubkey,
+    pub board: Pubkey,
+}
+
 /// `study_top_up`: `funder` signs and moves `amount` from `source` into the escrow.
+#[allow(clippy::too_many_arguments)]
 pub fn study_top_up(
     program_id: &Pubkey,
     funder: &Pubkey,
     study: &Pubkey,
+    approval: StudyApproval,
     mint: &Pubkey,
     token_program: &Pubkey,
     source: &Pubkey,
@@ -476,6 +487,8 @@ pub fn study_top_up(
         rekam::accounts::StudyTopUp {
             funder: *funder,
             study: *study,
+            ethics_approval: approval.attestation,
+            ethics_board: approval.board,
             escrow: pda::escrow(program_id, study),
             mint: *mint,
             source: *source,
@@ -496,6 +509,7 @@ pub struct Contribute<'a> {
     /// The patient's current `consents_created` (the research consent's index).
     pub consent_index: u64,
     pub study: &'a Pubkey,
+    pub approval: StudyApproval,
     pub mint: &'a Pubkey,
     pub token_program: &'a Pubkey,
     pub attestation: &'a Pubkey,
@@ -512,6 +526,8 @@ pub fn study_contribute(program_id: &Pubkey, c: Contribute<'_>, copy: KeyGrant) 
             patient: *c.patient,
             config: pda::config(program_id),
             study: *c.study,
+            ethics_approval: c.approval.attestation,
+            ethics_board: c.approval.board,
             escrow: pda::escrow(program_id, c.study),
             mint: *c.mint,
             attestation: *c.attestation,
@@ -532,14 +548,16 @@ pub fn study_contribute(program_id: &Pubkey, c: Contribute<'_>, copy: KeyGrant) 
     )
 }
 
-/// `study_close`: `closer` signs (the researcher, or anyone after the deadline); the rest
-/// of the escrow goes to `refund_to`, a token account of the researcher.
+/// `study_close`: `closer` signs (the researcher, or anyone after the deadline or once the
+/// ethics approval is withdrawn); the rest of the escrow goes to `refund_to`, a token
+/// account of the researcher.
 #[allow(clippy::too_many_arguments)]
 pub fn study_close(
     program_id: &Pubkey,
     closer: &Pubkey,
     researcher: &Pubkey,
     study: &Pubkey,
+    approval: StudyApproval,
     mint: &Pubkey,
     token_program: &Pubkey,
     refund_to: &Pubkey,
@@ -549,6 +567,8 @@ pub fn study_close(
         rekam::accounts::StudyClose {
             closer: *closer,
             study: *study,
+            ethics_approval: approval.attestation,
+            ethics_board: approval.board,
             researcher: *researcher,
             escrow: pda::escrow(program_id, study),
             mint: *mint,

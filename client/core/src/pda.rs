@@ -12,6 +12,12 @@ pub fn config(program_id: &Pubkey) -> Pubkey {
     Config::find_address(program_id).0
 }
 
+/// The program's ProgramData account (upgradeable loader): `[program_id]` under the
+/// loader. Its upgrade authority is the only wallet that can initialize the deployment.
+pub fn program_data(program_id: &Pubkey) -> Pubkey {
+    anchor_lang::solana_program::bpf_loader_upgradeable::get_program_data_address(program_id)
+}
+
 /// The protocol-fee treasury token account for `mint`: `["treasury", mint]`.
 pub fn treasury(program_id: &Pubkey, mint: &Pubkey) -> Pubkey {
     Config::find_treasury_address(program_id, mint).0

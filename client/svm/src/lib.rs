@@ -46,6 +46,55 @@ pub fn add_native(svm: &mut LiteSVM, program_id: solana_pubkey::Pubkey, entry: b
     svm.add_builtin(program_id, builtin::NativeBuiltin::register);
 }
 
+/// Size of an upgradeable loader `ProgramData` header: a `u32` variant tag (3), the
+/// deployment slot (`u64`) and the upgrade authority (`Option<Pubkey>`, bincode layout).
+pub const PROGRAM_DATA_HEADER: usize = 4 + 8 + 1 + 32;
+
+/// The account the upgradeable loader keeps beside a deployed program: its `ProgramData`
+/// (at `[program_id]` under the loader), naming the upgrade authority. A native builtin
+/// has no such account, so the host writes one to model a deployment made by
+/// `upgrade_authority` (`None`: an immutable program). Returns its address and account.
+pub fn program_data_account(
+    program_id: &solana_pubkey::Pubkey,
+    upgrade_authority: Option<solana_pubkey::Pubkey>,
+    slot: u64,
+    rent_exempt_lamports: u64,
+) -> (solana_pubkey::Pubkey, solana_account::Account) {
+    let loader = solana_sdk_ids::bpf_loader_upgradeable::ID;
+    let (address, _) = solana_pubkey::Pubkey::find_program_address(&[program_id.as_ref()], &loader);
+    let mut data = Vec::with_capacity(PROGRAM_DATA_HEADER);
+    data.extend_from_slice(&3u32.to_le_bytes());
+    data.extend_from_slice(&slot.to_le_bytes());
+    match upgrade_authority {
+        Some(key) => {
+            data.push(1);
+            data.extend_from_slice(key.as_ref());
+        }
+        None => data.extend_from_slice(&[0u8; 33]),
+    }
+    let account = solana_account::Account {
+        lamports: rent_exempt_lamports,
+        data,
+        owner: loader,
+        executable: false,
+        rent_epoch: 0,
+    };
+    (address, account)
+}
+
+/// Models the deployment of the program at `program_id` by `upgrade_authority`: writes its
+/// `ProgramData` account (see [`program_data_account`]), which `config_initialize` checks.
+pub fn set_upgrade_authority(
+    svm: &mut LiteSVM,
+    program_id: &solana_pubkey::Pubkey,
+    upgrade_authority: Option<solana_pubkey::Pubkey>,
+) {
+    let lamports = svm.minimum_balance_for_rent_exemption(PROGRAM_DATA_HEADER);
+    let (address, account) = program_data_account(program_id, upgrade_authority, 0, lamports);
+    svm.set_account(address, account)
+        .expect("writing the ProgramData account");
+}
+
 /// A fresh SVM with the default SPL programs (Token, Token-2022, ATA, Memo) and Rekam.
 pub fn rekam_svm() -> LiteSVM {
     let mut svm = LiteSVM::new();

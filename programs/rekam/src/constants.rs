@@ -72,6 +72,11 @@ pub const MAX_APPROVAL_WINDOW_SECONDS: i64 = 24 * 3_600;
 pub const MIN_RECOVERY_TIMELOCK_SECONDS: i64 = 24 * 3_600;
 #[constant]
 pub const MAX_RECOVERY_TIMELOCK_SECONDS: i64 = 30 * 24 * 3_600;
+/// How long the new wallet has to execute a recovery once its time lock has passed.
+/// After that the recovery lapses and any current guardian may clear it, so a mistyped
+/// or lost new wallet cannot block every later recovery (audit finding 5).
+#[constant]
+pub const RECOVERY_EXECUTION_WINDOW_SECONDS: i64 = 7 * 24 * 3_600;
 
 /// Domain label of a study's terms hash (what an ethics approval commits to).
 pub const STUDY_TERMS_LABEL: &[u8] = b"rekam/v1/study-terms";

@@ -222,6 +222,18 @@ pub enum RekamError {
     /// 6071
     #[msg("The requesting wallet is no longer its issuer's authority; request again")]
     RequesterNotIssuerAuthority,
+    /// 6072
+    #[msg("Only the program's upgrade authority can initialize its deployment")]
+    NotUpgradeAuthority,
+    /// 6073
+    #[msg("The study's ethics approval is no longer active (revoked, expired, or its board suspended)")]
+    StudyApprovalWithdrawn,
+    /// 6074
+    #[msg("The recovery was not executed within 7 days of its time lock; a guardian may clear it and propose again")]
+    RecoveryExpired,
+    /// 6075
+    #[msg("The guardians changed or approvals fell below the threshold after the time lock started; it restarts when the threshold is met again")]
+    RecoveryLockVoid,
 }
 
 impl RekamError {
@@ -299,6 +311,10 @@ impl RekamError {
         RekamError::ClaimNotInRoot,
         RekamError::RequesterCannotApprove,
         RekamError::RequesterNotIssuerAuthority,
+        RekamError::NotUpgradeAuthority,
+        RekamError::StudyApprovalWithdrawn,
+        RekamError::RecoveryExpired,
+        RekamError::RecoveryLockVoid,
     ];
 
     /// The numeric code a transaction error carries (`Custom(code)`).

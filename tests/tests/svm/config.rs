@@ -275,3 +275,100 @@ fn withdraw_of_zero_is_rejected() {
         RekamError::ZeroAmount,
     );
 }
+
+/// Sends `config_initialize` with `payer` as the fee payer and initializer.
+fn initialize_as(fx: &mut Fixture, payer: &Keypair, mint: &Pubkey) -> TxResult {
+    let ix = ix::config_initialize(
+        &fx.program_id,
+        &payer.pubkey(),
+        mint,
+        &TOKEN,
+        ConfigInitializeArgs {
+            authority: payer.pubkey(),
+            protocol_fee_bps: 0,
+        },
+    );
+    fx.send(&[ix], &[payer])
+}
+
+#[test]
+fn initialize_by_a_stranger_fails_and_the_deployer_still_can() {
+    // Audit finding 1: on a fresh deployment, a front-runner's initialize is refused,
+    // nothing is created, and the upgrade authority initializes afterwards.
+    let mut fx = Fixture::new();
+    let mint = fx.create_mint(&TOKEN, 6);
+    let stranger = fx.funded(SOL);
+    assert_rekam_error(
+        initialize_as(&mut fx, &stranger, &mint),
+        RekamError::NotUpgradeAuthority,
+    );
+    assert!(fx.account(&pda::config(&fx.program_id)).is_none());
+    assert!(fx.account(&pda::treasury(&fx.program_id, &mint)).is_none());
+    let deployer = fx.payer.insecure_clone();
+    initialize_as(&mut fx, &deployer, &mint).expect("the deployer initializes");
+    let config: Config = fx.fetch(&pda::config(&fx.program_id));
+    assert_eq!(config.authority, deployer.pubkey());
+}
+
+#[test]
+fn initialize_of_an_immutable_program_is_refused() {
+    // A program deployed without an upgrade authority can no longer be initialized:
+    // the deployer must initialize before making it immutable.
+    let mut fx = Fixture::new();
+    rekam_svm::set_upgrade_authority(&mut fx.svm, &rekam::ID, None);
+    let mint = fx.create_mint(&TOKEN, 6);
+    let deployer = fx.payer.insecure_clone();
+    assert_rekam_error(
+        initialize_as(&mut fx, &deployer, &mint),
+        RekamError::NotUpgradeAuthority,
+    );
+}
+
+#[test]
+fn initialize_without_the_program_data_account_fails() {
+    // A host that never modelled the deployment has no ProgramData: nobody initializes.
+    let mut fx = Fixture::new();
+    let address = pda::program_data(&fx.program_id);
+    fx.svm
+        .set_account(address, solana_account::Account::default())
+        .expect("clear ProgramData");
+    let mint = fx.create_mint(&TOKEN, 6);
+    let deployer = fx.payer.insecure_clone();
+    assert_anchor_error(
+        initialize_as(&mut fx, &deployer, &mint),
+        anchor_lang::error::ErrorCode::AccountNotInitialized,
+    );
+}
+
+#[test]
+fn initialize_with_a_forged_program_data_account_fails() {
+    // A look-alike ProgramData naming the front-runner, owned by the loader but at an
+    // address other than the program's, is refused by its address.
+    let mut fx = Fixture::new();
+    let mint = fx.create_mint(&TOKEN, 6);
+    let stranger = fx.funded(SOL);
+    let fake = Pubkey::new_unique();
+    let lamports = fx
+        .svm
+        .minimum_balance_for_rent_exemption(rekam_svm::PROGRAM_DATA_HEADER);
+    let (_, account) =
+        rekam_svm::program_data_account(&fx.program_id, Some(stranger.pubkey()), 0, lamports);
+    fx.svm
+        .set_account(fake, account)
+        .expect("forged ProgramData");
+    let mut ix = ix::config_initialize(
+        &fx.program_id,
+        &stranger.pubkey(),
+        &mint,
+        &TOKEN,
+        ConfigInitializeArgs {
+            authority: stranger.pubkey(),
+            protocol_fee_bps: 0,
+        },
+    );
+    ix.accounts[1].pubkey = fake;
+    assert_anchor_error(
+        fx.send(&[ix], &[&stranger]),
+        anchor_lang::error::ErrorCode::ConstraintSeeds,
+    );
+}

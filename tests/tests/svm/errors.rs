@@ -133,6 +133,14 @@ fn every_error_code_is_pinned() {
             6071,
             "RequesterNotIssuerAuthority",
         ),
+        (RekamError::NotUpgradeAuthority, 6072, "NotUpgradeAuthority"),
+        (
+            RekamError::StudyApprovalWithdrawn,
+            6073,
+            "StudyApprovalWithdrawn",
+        ),
+        (RekamError::RecoveryExpired, 6074, "RecoveryExpired"),
+        (RekamError::RecoveryLockVoid, 6075, "RecoveryLockVoid"),
     ];
     assert_eq!(
         RekamError::ALL.len(),
@@ -146,6 +154,29 @@ fn every_error_code_is_pinned() {
         assert!(!err.to_string().is_empty(), "{name} has a message");
     }
     assert!(RekamError::from_code(5999).is_none());
+}
+
+/// The hand-kept lists (`RekamError::ALL` and the pins above) against the enum itself,
+/// through the IDL Anchor generates from it (`.ci/idl check` keeps the IDL current): a
+/// variant added to the enum but to neither list fails here.
+#[test]
+fn every_variant_of_the_enum_is_listed() {
+    let idl: serde_json::Value =
+        serde_json::from_str(include_str!("../../../idl/rekam.json")).expect("idl/rekam.json");
+    let errors = idl["errors"].as_array().expect("errors in the IDL");
+    assert_eq!(
+        errors.len(),
+        RekamError::ALL.len(),
+        "RekamError::ALL is incomplete"
+    );
+    for (listed, generated) in RekamError::ALL.iter().zip(errors) {
+        assert_eq!(
+            u64::from(listed.code()),
+            generated["code"].as_u64().unwrap()
+        );
+        assert_eq!(format!("{listed:?}"), generated["name"].as_str().unwrap());
+        assert_eq!(listed.to_string(), generated["msg"].as_str().unwrap());
+    }
 }
 
 #[test]

@@ -682,7 +682,7 @@ fn removing_guardians_stops_a_recovery_and_a_recovery_reads_nothing() {
     // The patient (who still has the wallet) removes guardian 1.
     g.change(g.args(&[0, 2], 2)).expect("change");
     g.s.w.fx.set_time(unlocks_at);
-    assert_rekam_error(g.execute(&new, &proposer), RekamError::ThresholdNotMet);
+    assert_rekam_error(g.execute(&new, &proposer), RekamError::RecoveryLockVoid);
     let outsider = g.guardians[1].insecure_clone();
     assert_rekam_error(g.approve_recovery_as(&outsider), RekamError::NotGuardian);
     // A recovery creates no consent: neither the guardians nor the new wallet can read.

@@ -15,6 +15,8 @@ mod governance;
 mod guardians;
 mod host;
 mod properties;
+mod recovery_liveness;
 mod sizes;
 mod studies;
+mod study_approval;
 mod study_properties;

@@ -19,7 +19,7 @@ use crate::settings::Settings;
 pub struct Args {
     /// A FHIR R4 Bundle (JSON), or a folder of them.
     pub path: PathBuf,
-    /// The patient's profile address.
+    /// The patient: their profile address, their wallet address, or a keypair file.
     #[arg(long, value_parser = pubkey_arg)]
     pub patient: Pubkey,
     /// Expiry in days from today (none by default).
@@ -70,10 +70,11 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
         strict: args.strict,
         skip_invalid: args.skip_invalid,
     };
+    let patient = rekam_client::flows::records::patient_profile(&app.chain, &args.patient)?;
     let files = attest::bundle_files(&args.path)?;
     let (issuer_key, issuer) = app.own_issuer()?;
     let signer = app.signer()?.insecure_clone();
-    let (checked, refused) = attest::check_all(&files, &signer, &args.patient, &options, today())?;
+    let (checked, refused) = attest::check_all(&files, &signer, &patient, &options, today())?;
     let clinic = Clinic {
         signer: &signer,
         issuer_key,
@@ -87,7 +88,7 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
             attested.extend(attest::attest_one(
                 ctx,
                 &clinic,
-                &args.patient,
+                &patient,
                 c,
                 &options,
                 today(),

@@ -11,7 +11,9 @@ use crate::settings::Settings;
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
     /// Revoke an attestation you issued; it stops verifying at once.
+    #[command(after_help = "Example:\n  rekam -k clinic.json attestation revoke <ATTESTATION>")]
     Revoke {
+        /// The attestation's address (as `rekam attest` printed it).
         #[arg(value_parser = pubkey_arg)]
         attestation: Pubkey,
     },

@@ -10,8 +10,9 @@ use crate::output::{self, Render};
 use crate::settings::Settings;
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  rekam audit\n  rekam audit --patient <PATIENT> --output json")]
 pub struct Args {
-    /// Patient profile (default: this wallet's).
+    /// Patient profile address (default: this wallet's).
     #[arg(long, value_parser = pubkey_arg)]
     pub patient: Option<Pubkey>,
 }

@@ -18,7 +18,11 @@ use crate::settings::Settings;
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
     /// Grant a provider (or any wallet) access to records in a scope.
+    #[command(
+        after_help = "Examples:\n  rekam consent grant --grantee <PROVIDER> --kinds lab-result,diagnosis --days 14\n  rekam consent grant --grantee doctor.json --grantee-key <KEY_HEX> --attestation <ATTESTATION>"
+    )]
     Grant {
+        /// The wallet to grant: an address or a keypair file (e.g. a clinic's authority).
         #[arg(long, value_parser = pubkey_arg)]
         grantee: Pubkey,
         /// The grantee's X25519 key, hex (looked up when the grantee is an issuer).
@@ -31,7 +35,7 @@ pub enum Command {
         /// Record kinds in scope: diagnosis, lab-result, prescription, vaccination, imaging, other.
         #[arg(long, value_delimiter = ',')]
         kinds: Vec<String>,
-        /// Specific attestations in scope (repeatable).
+        /// Specific attestations in scope, by address (repeatable).
         #[arg(long = "attestation", value_parser = pubkey_arg)]
         attestations: Vec<Pubkey>,
         /// Length of the consent, in days.
@@ -39,14 +43,22 @@ pub enum Command {
         days: u32,
     },
     /// List consents: this patient's, or with --received, those granted to this wallet.
+    #[command(
+        after_help = "Examples:\n  rekam consent list\n  rekam -k doctor.json consent list --received"
+    )]
     List {
+        /// List the consents granted to this wallet instead of this patient's.
         #[arg(long)]
         received: bool,
     },
     /// Revoke a consent, effective immediately. Then, unless --no-rekey, re-encrypt every
     /// record it covered under a new key, re-issue the other consents' key grants, and
     /// delete the old copies (local and S3; IPFS copies cannot be recalled).
+    #[command(
+        after_help = "Examples:\n  rekam consent revoke <CONSENT>\n  rekam consent revoke <CONSENT> --no-rekey"
+    )]
     Revoke {
+        /// The consent's address (from `rekam consent list`).
         #[arg(value_parser = pubkey_arg)]
         consent: Pubkey,
         /// Keep the existing ciphertexts (the revoked grantee's old key still opens them).
@@ -311,7 +323,13 @@ pub fn rekey(app: &mut App, revoked_grant: &KeyGrantObject) -> anyhow::Result<Re
     }
 
     let mut done = Rekeyed::default();
+    let bar = crate::progress::bar(
+        app.settings.output,
+        revoked_grant.entries.len() as u64,
+        "re-keying",
+    );
     for entry in &revoked_grant.entries {
+        bar.set_message(entry.attestation.clone());
         let attestation: Pubkey = entry.attestation.parse()?;
         let old: Locator = entry.locator.parse()?;
         let bytes =
@@ -346,7 +364,9 @@ pub fn rekey(app: &mut App, revoked_grant: &KeyGrantObject) -> anyhow::Result<Re
         App::block_on(store.delete(&old))??;
         done.records += 1;
         done.old_objects_removed += 1;
+        bar.inc(1);
     }
+    bar.finish_and_clear();
 
     for (consent_key, old_locator, grant, changed) in others {
         if !changed {

@@ -26,10 +26,10 @@ use setup::register_patient;
 pub use setup::{airdrop, create_mint};
 
 use crate::app::App;
-use crate::commands::init::{initialize, Initialized};
 use crate::localnet::{Localnet, LocalnetOptions};
 use crate::output::{self, OutputFormat, Render};
 use crate::settings::Settings;
+use rekam_client::flows::setup::{initialize, Initialized};
 
 /// Synthetic FHIR R4 bundles (tests/fixtures/fhir, generated with carebundle).
 const BUNDLES: [(&str, &[u8]); 3] = [
@@ -60,6 +60,9 @@ const RESEARCH_BUNDLES: [(&str, &[u8]); 2] = [
 ];
 
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  rekam demo\n  rekam demo --ledger /tmp/rekam-demo --output json"
+)]
 pub struct Args {
     /// Keep the validator's ledger here instead of in memory.
     #[arg(long)]
@@ -132,11 +135,14 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
 
     say("Starting an embedded local validator (offline, loopback only) with the Rekam program...");
     let started = Instant::now();
+    // Governance deploys the program (its upgrade authority), so it may initialize it.
+    let [governance, clinic, patient, doctor] = [(); 4].map(|_| Keypair::new());
     let localnet = Localnet::start(&LocalnetOptions {
         bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
         rpc_port: 0,
         ledger: args.ledger.clone(),
         slot_time_ms: 100,
+        deployer: Some(governance.pubkey()),
     })?;
     say(&format!(
         "  JSON-RPC at {} (ready in {:.1?}); program log lines: {}",
@@ -163,7 +169,6 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
     );
     let pid = settings.program_id;
 
-    let [governance, clinic, patient, doctor] = [(); 4].map(|_| Keypair::new());
     say("Funding four wallets from the local faucet: governance, a clinic, a patient, a doctor...");
     for wallet in [&governance, &clinic, &patient, &doctor] {
         airdrop(&chain, &wallet.pubkey(), 10_000_000_000)?;
@@ -171,7 +176,7 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
 
     say("Governance initializes the deployment (config PDA, fee treasury via CPI)...");
     let mint = create_mint(&chain, &governance, 6)?;
-    let deployment = initialize(&chain, &pid, &governance, &mint, governance.pubkey(), 250)?;
+    let deployment = initialize(&chain, &governance, &mint, governance.pubkey(), 250)?;
     steps.push(Step {
         step: "deployment".into(),
         result: format!("config {}", deployment.config),
@@ -289,6 +294,9 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
     let out = workdir.path().join("doctor-copy.json");
     let fetched = crate::commands::access::access(&mut doctor_app, &consent_key, &diagnosis, &out)?;
     let identical = std::fs::read(&out)? == BUNDLES[0].1;
+    if !(identical && fetched.verified) {
+        bail!("the doctor's copy is not the clinic's verified bundle: the demo stops here");
+    }
     say(&format!(
         "  read {} ({}), verified: {}, byte-identical to the clinic's bundle: {identical}",
         fetched.attestation, fetched.kind, fetched.verified
@@ -305,7 +313,7 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
         &vaccination,
         &workdir.path().join("x.json"),
     );
-    let refused_reason = refusal(refused);
+    let refused_reason = refusal(refused, "the out-of-scope read")?;
     say(&format!("  refused: {refused_reason}"));
     steps.push(Step {
         step: "out-of-scope read".into(),
@@ -351,7 +359,7 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
         &diagnosis,
         &workdir.path().join("y.json"),
     );
-    let after_reason = refusal(after);
+    let after_reason = refusal(after, "the read after revocation")?;
     say(&format!("  refused: {after_reason}"));
     steps.push(Step {
         step: "read after revocation".into(),
@@ -578,13 +586,13 @@ fn research(
     Ok(flows)
 }
 
-/// Why a read that should be refused was refused, or "NOT REFUSED" (the summary then
-/// shows the demo went wrong).
-fn refusal<T>(result: anyhow::Result<T>) -> String {
-    result
-        .err()
-        .map(|e| format!("{e:#}"))
-        .unwrap_or_else(|| "NOT REFUSED".into())
+/// Why a read that must be refused was refused; an error (the demo fails, exit 1) when
+/// `what` was not refused.
+fn refusal<T>(result: anyhow::Result<T>, what: &str) -> anyhow::Result<String> {
+    match result {
+        Err(err) => Ok(crate::output::error_text(&err)),
+        Ok(_) => bail!("{what} was not refused: the demo stops here"),
+    }
 }
 
 /// The program's error name out of a long error chain, for the summary table.

@@ -25,7 +25,11 @@ use crate::settings::Settings;
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
     /// Clinic: ask a patient's guardians for emergency access.
+    #[command(
+        after_help = "Example:\n  rekam -k clinic.json emergency request <PATIENT> --reason btg --hours 6 --window-minutes 30"
+    )]
     Request {
+        /// The patient's profile address.
         #[arg(value_parser = pubkey_arg)]
         patient: Pubkey,
         /// etreat (emergency treatment) or btg (break the glass).
@@ -39,22 +43,32 @@ pub enum Command {
         window_minutes: u32,
     },
     /// Guardian: approve a request; the approval that reaches the threshold grants access.
+    #[command(after_help = "Example:\n  rekam -k guardian.json emergency approve <REQUEST>")]
     Approve {
+        /// The emergency request's address (from `rekam emergency request` or `list`).
         #[arg(value_parser = pubkey_arg)]
         request: Pubkey,
     },
     /// Patient or guardian: end emergency access now.
+    #[command(after_help = "Example:\n  rekam emergency end <REQUEST>")]
     End {
+        /// The granted emergency request's address.
         #[arg(value_parser = pubkey_arg)]
         request: Pubkey,
     },
     /// Show one request.
+    #[command(after_help = "Example:\n  rekam emergency show <REQUEST>")]
     Show {
+        /// The emergency request's address.
         #[arg(value_parser = pubkey_arg)]
         request: Pubkey,
     },
     /// List a patient's emergency requests (default: yours).
+    #[command(
+        after_help = "Examples:\n  rekam emergency list\n  rekam emergency list --patient <PATIENT>"
+    )]
     List {
+        /// The patient's profile address (default: this wallet's).
         #[arg(long, value_parser = pubkey_arg)]
         patient: Option<Pubkey>,
     },

@@ -23,6 +23,9 @@ use crate::settings::Settings;
 pub enum Command {
     /// Name guardians (or replace them): wallets and their encryption keys, a threshold,
     /// the emergency scope and limits.
+    #[command(
+        after_help = "Example:\n  rekam guardians set --guardian <WALLET>=<KEY_HEX> --guardian <WALLET>=<KEY_HEX> --threshold 2 --emergency-kinds diagnosis,prescription"
+    )]
     Set {
         /// A guardian as WALLET=ENCRYPTION_KEY_HEX (their `rekam identity`); repeatable.
         #[arg(long = "guardian", required = true)]
@@ -30,10 +33,11 @@ pub enum Command {
         /// Approvals needed (M of N).
         #[arg(long)]
         threshold: u8,
-        /// Records a clinic may read in an emergency (repeatable).
+        /// Records (attestation addresses) a clinic may read in an emergency (repeatable).
         #[arg(long = "emergency-attestation", value_parser = pubkey_arg)]
         emergency_attestations: Vec<Pubkey>,
-        /// Record kinds a clinic may read in an emergency.
+        /// Record kinds a clinic may read in an emergency (comma-separated): diagnosis,
+        /// lab-result, prescription, vaccination, imaging, other.
         #[arg(long, value_delimiter = ',')]
         emergency_kinds: Vec<String>,
         /// Longest emergency access, in hours (at most 72).
@@ -44,7 +48,11 @@ pub enum Command {
         recovery_timelock_hours: u32,
     },
     /// Show a patient's guardians (default: yours).
+    #[command(
+        after_help = "Examples:\n  rekam guardians show\n  rekam guardians show --patient <PATIENT>"
+    )]
     Show {
+        /// The patient's profile address (default: this wallet's).
         #[arg(long, value_parser = pubkey_arg)]
         patient: Option<Pubkey>,
     },

@@ -1,10 +1,8 @@
-//! `rekam init`: create a deployment's config and protocol-fee treasury.
+//! `rekam init`: create a deployment's config and protocol-fee treasury (the program's
+//! upgrade authority signs).
 
 use anchor_lang::prelude::Pubkey;
-use anyhow::{bail, Context};
-use rekam::{Config, ConfigInitializeArgs};
-use rekam_client::chain::ChainClient;
-use rekam_client::{ix, pda};
+use rekam_client::flows::setup;
 use serde::Serialize;
 use solana_signer::Signer;
 
@@ -13,6 +11,9 @@ use crate::output::{self, Render};
 use crate::settings::Settings;
 
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Example (as the wallet that deployed the program):\n  rekam init --treasury-mint <MINT> --fee-bps 100"
+)]
 pub struct Args {
     /// Mint in which protocol fees are collected (SPL Token or Token-2022).
     #[arg(long)]
@@ -25,94 +26,36 @@ pub struct Args {
     pub fee_bps: u16,
 }
 
+/// The deployment as initialized (the flow `flows::setup::initialize`).
 #[derive(Serialize)]
-pub struct Initialized {
-    pub signature: String,
-    pub program_id: String,
-    pub config: String,
-    pub authority: String,
-    pub treasury: String,
-    pub treasury_mint: String,
-    pub token_program: String,
-    pub protocol_fee_bps: u16,
-}
+pub struct Initialized(pub setup::Initialized);
 
 impl Render for Initialized {
     fn text(&self) -> String {
+        let d = &self.0;
         format!(
             "Initialized Rekam deployment {}\n  Config:        {}\n  Authority:     {}\n  Treasury:      {} (mint {}, {})\n  Protocol fee:  {} bps\n  Signature:     {}",
-            self.program_id,
-            self.config,
-            self.authority,
-            self.treasury,
-            self.treasury_mint,
-            self.token_program,
-            self.protocol_fee_bps,
-            self.signature
+            d.program_id,
+            d.config,
+            d.authority,
+            d.treasury,
+            d.treasury_mint,
+            d.token_program,
+            d.protocol_fee_bps,
+            d.signature
         )
     }
-}
-
-/// Sends `config_initialize` and reads the result back from the chain.
-pub fn initialize(
-    chain: &ChainClient,
-    program_id: &Pubkey,
-    payer: &solana_keypair::Keypair,
-    treasury_mint: &Pubkey,
-    authority: Pubkey,
-    fee_bps: u16,
-) -> anyhow::Result<Initialized> {
-    let mint_account = chain.rpc.get_account(treasury_mint).with_context(|| {
-        format!(
-            "treasury mint {treasury_mint} not found on {}",
-            chain.rpc.url()
-        )
-    })?;
-    let token_program = mint_account.owner;
-    if token_program != anchor_spl::token::ID && token_program != anchor_spl::token_2022::ID {
-        bail!("{treasury_mint} is not a token mint (owner {token_program})");
-    }
-    let config_key = pda::config(program_id);
-    if chain.fetch::<Config>(&config_key)?.is_some() {
-        bail!("deployment {program_id} is already initialized (config {config_key})");
-    }
-    let instruction = ix::config_initialize(
-        program_id,
-        &payer.pubkey(),
-        treasury_mint,
-        &token_program,
-        ConfigInitializeArgs {
-            authority,
-            protocol_fee_bps: fee_bps,
-        },
-    );
-    let signature = chain.send(&[instruction], payer, &[])?;
-    let config = chain
-        .fetch::<Config>(&config_key)?
-        .context("config missing after a confirmed initialize")?;
-    Ok(Initialized {
-        signature,
-        program_id: program_id.to_string(),
-        config: config_key.to_string(),
-        authority: config.authority.to_string(),
-        treasury: config.treasury.to_string(),
-        treasury_mint: config.treasury_mint.to_string(),
-        token_program: token_program.to_string(),
-        protocol_fee_bps: config.protocol_fee_bps,
-    })
 }
 
 pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
     let mut app = App::new(settings);
     let payer = app.signer()?.insecure_clone();
-    let chain = &app.chain;
-    let report = initialize(
-        chain,
-        &settings.program_id,
+    let report = setup::initialize(
+        &app.chain,
         &payer,
         &args.treasury_mint,
         args.authority.unwrap_or(payer.pubkey()),
         args.fee_bps,
     )?;
-    output::print(settings.output, &report)
+    output::print(settings.output, &Initialized(report))
 }

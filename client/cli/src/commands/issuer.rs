@@ -8,39 +8,50 @@ use serde::Serialize;
 use sha2::Digest;
 use solana_signer::Signer;
 
-use crate::app::{pubkey_arg, App};
+use crate::app::{address_arg, identity_of, pubkey_arg, AddressArg, App};
+use crate::keypair::read_keypair;
 use crate::output::{self, Render};
 use crate::settings::Settings;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
     /// Accredit an issuer (governance authority signs).
+    #[command(
+        after_help = "Example:\n  rekam issuer accredit --registry-id ID-CLINIC-7 --authority clinic.json --roles clinic,lab"
+    )]
     Accredit {
         /// Registry identifier (e.g. a national facility id); only its hash goes on-chain.
         #[arg(long)]
         registry_id: String,
-        /// The issuer's signing wallet.
-        #[arg(long, value_parser = pubkey_arg)]
-        authority: Pubkey,
-        /// The issuer's X25519 key, hex (`rekam identity` on the issuer's wallet prints it).
+        /// The issuer's signing wallet: an address, or its keypair file.
+        #[arg(long, value_parser = address_arg)]
+        authority: AddressArg,
+        /// The issuer's X25519 key, hex (`rekam identity` on the issuer's wallet prints
+        /// it) [default: derived from --authority when that is a keypair file].
         #[arg(long)]
-        encryption_key: String,
+        encryption_key: Option<String>,
         /// Comma-separated roles: clinic, lab, pharmacy, ethics-board, device-operator.
         #[arg(long, value_delimiter = ',', required = true)]
         roles: Vec<String>,
     },
     /// Suspend an issuer: its attestations stop verifying.
+    #[command(after_help = "Example:\n  rekam issuer suspend <ISSUER>")]
     Suspend {
+        /// The issuer's account address (printed by `issuer accredit`).
         #[arg(value_parser = pubkey_arg)]
         issuer: Pubkey,
     },
     /// Reinstate a suspended issuer.
+    #[command(after_help = "Example:\n  rekam issuer reinstate <ISSUER>")]
     Reinstate {
+        /// The issuer's account address (printed by `issuer accredit`).
         #[arg(value_parser = pubkey_arg)]
         issuer: Pubkey,
     },
     /// Show an issuer.
+    #[command(after_help = "Example:\n  rekam issuer show <ISSUER>")]
     Show {
+        /// The issuer's account address (printed by `issuer accredit`).
         #[arg(value_parser = pubkey_arg)]
         issuer: Pubkey,
     },
@@ -125,13 +136,20 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             encryption_key,
             roles,
         } => {
+            let encryption_key = match (encryption_key, &authority.keypair_file) {
+                (Some(hex_key), _) => parse_key(&hex_key)?,
+                (None, Some(file)) => identity_of(&read_keypair(file)?).public_key(),
+                (None, None) => bail!(
+                    "pass --encryption-key (the issuer's `rekam identity` prints it), or give --authority as the issuer's keypair file"
+                ),
+            };
             let args = IssuerAccreditArgs {
                 registry_id_hash: sha2::Sha256::digest(format!(
                     "rekam/v1/registry-id\n{registry_id}"
                 ))
                 .into(),
-                issuer_authority: authority,
-                encryption_key: parse_key(&encryption_key)?,
+                issuer_authority: authority.key,
+                encryption_key,
                 roles: parse_roles(&roles)?,
             };
             let key = pda::issuer(&pid, &args.registry_id_hash);

@@ -13,8 +13,10 @@ use crate::settings::Settings;
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
     /// Create this wallet's patient profile (random pseudonym, wallet-derived key).
+    #[command(after_help = "Example:\n  rekam -k patient.json patient register")]
     Register,
     /// Show this wallet's profile.
+    #[command(after_help = "Example:\n  rekam -k patient.json patient show")]
     Show,
 }
 

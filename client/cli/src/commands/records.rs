@@ -17,6 +17,7 @@ use crate::output::{self, Render};
 use crate::settings::Settings;
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "Examples:\n  rekam records\n  rekam records --patient <PATIENT>")]
 pub struct ListArgs {
     /// Patient profile (default: this wallet's).
     #[arg(long, value_parser = pubkey_arg)]
@@ -24,9 +25,16 @@ pub struct ListArgs {
 }
 
 #[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  rekam fetch 7Yh...3kQ --out visit.json\n  rekam fetch --latest --out latest.json"
+)]
 pub struct FetchArgs {
-    #[arg(value_parser = pubkey_arg)]
-    pub attestation: Pubkey,
+    /// The record's attestation address.
+    #[arg(value_parser = pubkey_arg, required_unless_present = "latest")]
+    pub attestation: Option<Pubkey>,
+    /// Fetch this wallet's most recent record (latest treatment day).
+    #[arg(long, conflicts_with = "attestation")]
+    pub latest: bool,
     /// Where to write the FHIR Bundle.
     #[arg(long)]
     pub out: PathBuf,
@@ -83,11 +91,7 @@ pub fn list(settings: &Settings, args: ListArgs) -> anyhow::Result<()> {
         Some(key) => key,
         None => app.own_patient()?.0,
     };
-    let now = app
-        .chain
-        .rpc
-        .get_block_time(app.chain.rpc.get_slot()?)
-        .unwrap_or(0);
+    let now = app.chain.now()?;
     let mut records = Vec::new();
     for (key, a) in app.attestations_of(&patient)? {
         let issuer: Issuer = app.fetch(&a.issuer, "issuer")?;
@@ -150,11 +154,18 @@ impl Render for Fetched {
 pub fn fetch(settings: &Settings, args: FetchArgs) -> anyhow::Result<()> {
     let mut app = App::new(settings);
     let identity = app.identity()?;
+    let attestation = match args.attestation {
+        Some(key) => key,
+        None => {
+            let (patient, _) = app.own_patient()?;
+            rekam_client::flows::records::latest_record(&app.chain, &patient)?
+        }
+    };
     let own = OwnRecords::default();
     let (record, rebuilt) = app.with_ctx(|ctx| {
-        let record = own.open(ctx, &identity, &args.attestation, args.locator.clone())?;
+        let record = own.open(ctx, &identity, &attestation, args.locator.clone())?;
         let rebuilt = if args.source_bundle {
-            Some(own.source_bundle(ctx, &identity, &args.attestation, args.locator.clone())?)
+            Some(own.source_bundle(ctx, &identity, &attestation, args.locator.clone())?)
         } else {
             None
         };
@@ -168,7 +179,7 @@ pub fn fetch(settings: &Settings, args: FetchArgs) -> anyhow::Result<()> {
     output::print(
         settings.output,
         &Fetched {
-            attestation: args.attestation.to_string(),
+            attestation: attestation.to_string(),
             locator: record.locator.to_string(),
             kind: record.envelope.kind.clone(),
             treatment_date: record.envelope.treatment_date.clone(),

@@ -24,36 +24,53 @@ use crate::settings::Settings;
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
     /// Guardian: propose moving a patient's profile to a new wallet.
+    #[command(
+        after_help = "Example:\n  rekam -k guardian.json recovery propose <PATIENT> --new-wallet new-wallet.json"
+    )]
     Propose {
+        /// The patient's profile address.
         #[arg(value_parser = pubkey_arg)]
         patient: Pubkey,
+        /// The wallet to become the profile's authority: an address or a keypair file.
         #[arg(long, value_parser = pubkey_arg)]
         new_wallet: Pubkey,
     },
     /// Guardian: approve the patient's pending recovery.
+    #[command(after_help = "Example:\n  rekam -k guardian.json recovery approve <PATIENT>")]
     Approve {
+        /// The patient's profile address.
         #[arg(value_parser = pubkey_arg)]
         patient: Pubkey,
     },
     /// Patient (current wallet): cancel a pending recovery. A guardian may instead clear
     /// a proposal that failed to reach the threshold within one time lock (--patient).
+    #[command(
+        after_help = "Examples:\n  rekam recovery cancel\n  rekam -k guardian.json recovery cancel --patient <PATIENT>"
+    )]
     Cancel {
+        /// The patient's profile address (default: this wallet's).
         #[arg(long, value_parser = pubkey_arg)]
         patient: Option<Pubkey>,
     },
     /// New wallet: take over the profile once the time lock has passed.
+    #[command(after_help = "Example:\n  rekam -k new-wallet.json recovery execute <PATIENT>")]
     Execute {
+        /// The patient's profile address.
         #[arg(value_parser = pubkey_arg)]
         patient: Pubkey,
     },
     /// Show a patient's pending recovery.
+    #[command(after_help = "Example:\n  rekam recovery show <PATIENT>")]
     Show {
+        /// The patient's profile address.
         #[arg(value_parser = pubkey_arg)]
         patient: Pubkey,
     },
     /// Clinic: wrap the keys of the records you issued for a patient to the patient's
     /// current encryption key (after a recovery).
+    #[command(after_help = "Example:\n  rekam -k clinic.json recovery rewrap <PATIENT>")]
     Rewrap {
+        /// The patient's profile address.
         #[arg(value_parser = pubkey_arg)]
         patient: Pubkey,
     },
@@ -206,9 +223,15 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             new_wallet,
         } => {
             let signer = app.signer()?.insecure_clone();
-            let ix = ix::recovery_propose(&pid, &signer.pubkey(), &patient, new_wallet);
-            let sig = app.chain.send(&[ix], &signer, &[])?;
-            output::print(format, &show(&app, &patient, Some(sig))?)
+            let proposed = app.with_ctx(|ctx| {
+                rekam_client::flows::recovery::propose(ctx, &signer, &patient, new_wallet)
+            })?;
+            if let Some((proposer, wallet)) = &proposed.replaced {
+                eprintln!(
+                    "cleared the stale recovery to {wallet} (proposed by {proposer}) in the same transaction"
+                );
+            }
+            output::print(format, &show(&app, &patient, Some(proposed.signature))?)
         }
         Command::Approve { patient } => {
             let signer = app.signer()?.insecure_clone();

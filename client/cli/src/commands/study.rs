@@ -26,56 +26,88 @@ use crate::settings::Settings;
 #[derive(clap::Subcommand, Debug)]
 pub enum Command {
     /// Researcher: write a study's terms to a file for ethics review.
+    #[command(
+        after_help = "Example:\n  rekam -k researcher.json study propose --price 1000000 --max 100 --kinds lab-result --protocol protocol.pdf --out terms.json"
+    )]
     Propose(ProposeArgs),
     /// Ethics board: approve the terms in a file (issues the approval attestation).
+    #[command(
+        after_help = "Example:\n  rekam -k ethics-board.json study approve terms.json --valid-days 365"
+    )]
     Approve {
+        /// The terms file (from `rekam study propose`).
         terms: PathBuf,
         /// Days the approval stays valid (0 = until revoked).
         #[arg(long, default_value_t = 0)]
         valid_days: u16,
     },
     /// Researcher: open an approved study and move its budget into escrow.
+    #[command(
+        after_help = "Example:\n  rekam -k researcher.json study open terms.json --budget 100000000"
+    )]
     Open {
+        /// The approved terms file (from `rekam study propose`).
         terms: PathBuf,
         /// Tokens (base units) to escrow now.
         #[arg(long)]
         budget: u64,
-        /// Token account to pay from (default: your associated token account).
+        /// Token account to pay from, an address or a keypair file (default: your associated
+        /// token account).
         #[arg(long, value_parser = pubkey_arg)]
         source: Option<Pubkey>,
     },
     /// Add tokens (base units) to an open study's escrow.
+    #[command(after_help = "Example:\n  rekam -k researcher.json study top-up <STUDY> 5000000")]
     TopUp {
+        /// The study's address.
         #[arg(value_parser = pubkey_arg)]
         study: Pubkey,
+        /// Tokens (base units) to add.
         amount: u64,
+        /// Token account to pay from, an address or a keypair file (default: your associated
+        /// token account).
         #[arg(long, value_parser = pubkey_arg)]
         source: Option<Pubkey>,
     },
     /// Show a study: terms, escrow and what it paid.
+    #[command(after_help = "Example:\n  rekam study show <STUDY>")]
     Show {
+        /// The study's address.
         #[arg(value_parser = pubkey_arg)]
         study: Pubkey,
     },
     /// List studies (all, or with --open only those taking contributions).
+    #[command(after_help = "Examples:\n  rekam study list\n  rekam study list --open")]
     List {
+        /// Only studies still taking contributions (not closed, before the deadline).
         #[arg(long)]
         open: bool,
     },
     /// Patient: contribute one of your attestations (de-identified copy) and get paid.
+    #[command(
+        after_help = "Example:\n  rekam -k patient.json study contribute <STUDY> <ATTESTATION>"
+    )]
     Contribute {
+        /// The study's address.
         #[arg(value_parser = pubkey_arg)]
         study: Pubkey,
+        /// The attestation (one of your records) to contribute, by address.
         #[arg(value_parser = pubkey_arg)]
         attestation: Pubkey,
     },
     /// Researcher: list a study's contributions.
+    #[command(after_help = "Example:\n  rekam study contributions <STUDY>")]
     Contributions {
+        /// The study's address.
         #[arg(value_parser = pubkey_arg)]
         study: Pubkey,
     },
     /// Researcher: fetch, verify and decrypt every contribution (receipt first).
+    #[command(
+        after_help = "Example:\n  rekam -k researcher.json study fetch <STUDY> --out contributions/"
+    )]
     Fetch {
+        /// The study's address.
         #[arg(value_parser = pubkey_arg)]
         study: Pubkey,
         /// Folder for the de-identified Bundles (one `<attestation>.json` each).
@@ -83,7 +115,9 @@ pub enum Command {
         out: PathBuf,
     },
     /// Close a study and refund the rest of the escrow to the researcher.
+    #[command(after_help = "Example:\n  rekam -k researcher.json study close <STUDY>")]
     Close {
+        /// The study's address.
         #[arg(value_parser = pubkey_arg)]
         study: Pubkey,
     },
@@ -463,6 +497,15 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
     }
 }
 
+/// The study's ethics approval and the board that issued it (re-checked on chain).
+fn approval_of(app: &App, study: &Study) -> anyhow::Result<ix::StudyApproval> {
+    let approval: rekam::Attestation = app.fetch(&study.ethics_approval, "ethics approval")?;
+    Ok(ix::StudyApproval {
+        attestation: study.ethics_approval,
+        board: approval.issuer,
+    })
+}
+
 /// The deployment's payment mint and the token program that owns it.
 fn payment_mint(app: &App) -> anyhow::Result<(Pubkey, Pubkey)> {
     let config: Config = app.fetch(&pda::config(&app.program_id()), "deployment config")?;
@@ -470,8 +513,10 @@ fn payment_mint(app: &App) -> anyhow::Result<(Pubkey, Pubkey)> {
     let account = app
         .chain
         .rpc
-        .get_account(&mint)
-        .with_context(|| format!("cannot read mint {mint}"))?;
+        .get_account_with_commitment(&mint, app.chain.rpc.commitment())
+        .map_err(|err| rekam_client::chain::decode_error(&app.chain.url(), &err))?
+        .value
+        .with_context(|| format!("the deployment's mint {mint} does not exist"))?;
     Ok((mint, account.owner))
 }
 
@@ -711,6 +756,7 @@ pub fn top_up(
         &pid,
         &signer.pubkey(),
         study_key,
+        approval_of(app, &study)?,
         &study.mint,
         &token_program,
         &source,
@@ -770,6 +816,7 @@ pub fn contribute(
             patient: &patient_key,
             consent_index: patient.consents_created,
             study: study_key,
+            approval: approval_of(app, &study)?,
             mint: &study.mint,
             token_program: &token_program,
             attestation: attestation_key,
@@ -965,6 +1012,7 @@ pub fn close(app: &mut App, study_key: &Pubkey) -> anyhow::Result<Closed> {
         &signer.pubkey(),
         &study.researcher,
         study_key,
+        approval_of(app, &study)?,
         &study.mint,
         &token_program,
         &refund_to,

@@ -10,7 +10,9 @@ use crate::output::{self, Render};
 use crate::settings::Settings;
 
 #[derive(clap::Args, Debug)]
+#[command(after_help = "Example:\n  rekam verify <ATTESTATION>")]
 pub struct Args {
+    /// The attestation's address.
     #[arg(value_parser = pubkey_arg)]
     pub attestation: Pubkey,
 }
@@ -64,11 +66,7 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
     let app = App::new(settings);
     let a: Attestation = app.fetch(&args.attestation, "attestation")?;
     let issuer: Issuer = app.fetch(&a.issuer, "issuer")?;
-    let now = app
-        .chain
-        .rpc
-        .get_block_time(app.chain.rpc.get_slot()?)
-        .unwrap_or(0);
+    let now = app.chain.now()?;
     output::print(
         settings.output,
         &Verified {

@@ -1,6 +1,8 @@
 //! Shared by the CLI test binaries: the `rekam localnet` process and RPC helpers.
 #![allow(dead_code)]
 
+pub mod refusals;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -23,7 +25,14 @@ pub struct Validator {
 }
 
 impl Validator {
-    pub fn start(ledger: &Path) -> Self {
+    /// `rekam localnet --bare` with `deployer` (a keypair file) as the program's upgrade
+    /// authority: the test initializes the deployment itself, as that wallet.
+    pub fn start(ledger: &Path, deployer: &Path) -> Self {
+        Self::start_with(ledger, deployer, &["--bare"]).0
+    }
+
+    /// `rekam localnet` with `extra` flags, signing as `keypair`; returns the startup JSON.
+    pub fn start_with(ledger: &Path, keypair: &Path, extra: &[&str]) -> (Self, Value) {
         let mut child = Command::new(BIN)
             .args([
                 "localnet",
@@ -36,6 +45,10 @@ impl Validator {
                 "--ledger",
             ])
             .arg(ledger)
+            .arg("--keypair")
+            .arg(keypair)
+            .args(extra)
+            .env("REKAM_SOLANA_CONFIG", "/dev/null")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -65,7 +78,7 @@ impl Validator {
             started["program_id"].as_str(),
             Some(rekam::ID.to_string().as_str())
         );
-        Self { child, url }
+        (Self { child, url }, started)
     }
 
     /// SIGTERM, then wait: the validator flushes its ledger and exits 0.
@@ -216,7 +229,17 @@ impl Cli {
     }
 }
 
-/// A new funded wallet, its keypair file in `dir`, and a CLI that signs with it.
+/// The keypair file `<dir>/<name>.json`, written first when it does not exist.
+pub fn wallet_file(dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.json"));
+    if !path.exists() {
+        write_keypair_file(&Keypair::new(), &path).expect("write keypair");
+    }
+    path
+}
+
+/// A funded wallet (its keypair file in `dir`, new unless [`wallet_file`] made it
+/// already), and a CLI that signs with it.
 pub fn actor(
     dir: &Path,
     name: &str,
@@ -224,9 +247,8 @@ pub fn actor(
     url: &str,
     env: &[(String, String)],
 ) -> (Keypair, Cli) {
-    let kp = Keypair::new();
-    let path = dir.join(format!("{name}.json"));
-    write_keypair_file(&kp, &path).expect("write keypair");
+    let path = wallet_file(dir, name);
+    let kp = solana_keypair::read_keypair_file(&path).expect("read keypair");
     airdrop(rpc, &kp.pubkey(), 10_000_000_000);
     (
         kp,

@@ -12,6 +12,38 @@ use crate::crypto::Identity;
 use crate::record::{self, Envelope, KeyGrantObject, PATIENT_GRANT_PREFIX};
 use crate::storage::Locator;
 
+/// The patient profile `address` names: the profile itself, or the one profile whose
+/// wallet `address` is (a clinic knows the patient's wallet, not the pseudonymous PDA).
+pub fn patient_profile(chain: &ChainClient, address: &Pubkey) -> Result<Pubkey, FlowError> {
+    // A wallet is a System account (or no account at all): only a program account that
+    // decodes as a Patient is a profile.
+    if let Ok(Some(_)) = chain.fetch::<rekam::Patient>(address) {
+        return Ok(*address);
+    }
+    let mut found = chain.list::<rekam::Patient>(Some((super::offsets::AFTER_HEADER, *address)))?;
+    match found.len() {
+        1 => Ok(found.remove(0).0),
+        0 => Err(FlowError::Refused(format!(
+            "{address} is neither a patient profile nor the wallet of one on {}; the patient runs `rekam patient register` first",
+            chain.url()
+        ))),
+        n => Err(FlowError::Refused(format!(
+            "wallet {address} controls {n} patient profiles; give the profile address"
+        ))),
+    }
+}
+
+/// The patient's most recent record: the latest treatment day, then the latest issued.
+pub fn latest_record(chain: &ChainClient, patient: &Pubkey) -> Result<Pubkey, FlowError> {
+    let records =
+        chain.list::<Attestation>(Some((super::offsets::ATTESTATION_PATIENT, *patient)))?;
+    records
+        .into_iter()
+        .max_by_key(|(key, a)| (a.treatment_day, a.issued_at, *key))
+        .map(|(key, _)| key)
+        .ok_or_else(|| FlowError::Refused(format!("patient {patient} has no records yet")))
+}
+
 /// What the newest memo about `attestation` says: its locator and, for a part of a split
 /// Bundle, the Bundle's tag. Newest first: after a re-key, the latest memo names the
 /// current copy.

@@ -1,8 +1,13 @@
 //! `config_initialize`: creates the deployment config and its fee treasury.
 //!
 //! Checks:
-//! - `payer` signs and pays; `authority` is recorded, it need not sign (it may be a
-//!   multisig vault that cannot sign here).
+//! - `payer` signs and pays, and is the program's upgrade authority: `program_data` is
+//!   the canonical ProgramData account of this program (the `[program_id]` address of the
+//!   upgradeable loader, which only the loader can create, at deploy) and names `payer` as
+//!   its upgrade authority. So only the deployer can initialize a fresh deployment; a
+//!   front-runner cannot become its governance (audit finding 1).
+//! - `authority` is recorded, it need not sign (it may be a multisig vault that cannot
+//!   sign here).
 //! - `config` is the canonical `["config"]` PDA and does not exist yet (`init`, so a
 //!   second call fails: no re-initialization).
 //! - `treasury` is the canonical `["treasury", mint]` PDA, created through CPIs into the
@@ -11,6 +16,7 @@
 //! - The fee is at most `MAX_PROTOCOL_FEE_BPS`.
 
 use anchor_lang::prelude::*;
+use anchor_lang::solana_program::bpf_loader_upgradeable;
 use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
 
 use crate::constants::{ACCOUNT_VERSION, CONFIG_SEED, MAX_PROTOCOL_FEE_BPS, TREASURY_SEED};
@@ -31,6 +37,16 @@ pub struct ConfigInitializeArgs {
 pub struct ConfigInitialize<'info> {
     #[account(mut)]
     pub payer: Signer<'info>,
+
+    /// This program's ProgramData: its upgrade authority must be `payer`.
+    #[account(
+        seeds = [crate::ID.as_ref()],
+        bump,
+        seeds::program = bpf_loader_upgradeable::ID,
+        constraint = program_data.upgrade_authority_address == Some(payer.key())
+            @ RekamError::NotUpgradeAuthority,
+    )]
+    pub program_data: Account<'info, ProgramData>,
 
     #[account(
         init,

@@ -1,5 +1,7 @@
 //! `recovery_approve`: a guardian approves a pending recovery. When the approvals of
-//! current guardians first reach the threshold, the time lock starts.
+//! current guardians reach the threshold, the time lock starts; a lock that no longer
+//! holds (the guardians changed, or approvals fell below the threshold) is voided first,
+//! so a new lock always runs in full on the current guardians' approvals.
 //!
 //! Checks:
 //! - `guardian` signs and is a current guardian (`NotGuardian`), once (`AlreadyApproved`).
@@ -41,11 +43,7 @@ impl RecoveryApprove<'_> {
             self.guardian.key(),
             now,
         )?;
-        if self.recovery.unlocks_at == 0 && self.guardianship.approved(&self.recovery.approvals) {
-            self.recovery.unlocks_at = now
-                .checked_add(self.guardianship.recovery_timelock_seconds)
-                .ok_or(RekamError::ArithmeticOverflow)?;
-        }
+        self.recovery.relock(&self.guardianship, now)?;
         events::emit(
             &self.event_authority,
             &RecoveryApproved {

@@ -4,7 +4,9 @@
 //! - The patient's current wallet may cancel at any time before execution, in particular
 //!   during the time lock.
 //! - A current guardian may clear a *stale* proposal: one that did not reach the threshold
-//!   within one time lock of being proposed. Without this, one dishonest guardian could
+//!   within one time lock of being proposed, whose lock no longer holds (the guardians
+//!   changed or approvals fell below the threshold), or that was not executed within 7
+//!   days of its lock (a mistyped or lost new wallet: audit finding 5). Without this, one dishonest guardian could
 //!   block recovery of a lost wallet forever by proposing a wrong wallet first (only one
 //!   recovery exists at a time); with it, such a proposal lapses and honest guardians
 //!   propose again.
@@ -59,13 +61,8 @@ impl RecoveryCancel<'_> {
                 RekamError::NotPatientOrGuardian
             );
             let now = Clock::get()?.unix_timestamp;
-            let lapses_at = self
-                .recovery
-                .proposed_at
-                .checked_add(self.guardianship.recovery_timelock_seconds)
-                .ok_or(RekamError::ArithmeticOverflow)?;
             require!(
-                self.recovery.unlocks_at == 0 && now >= lapses_at,
+                self.recovery.is_stale(&self.guardianship, now),
                 RekamError::RecoveryStillPending
             );
         }

@@ -5,9 +5,10 @@
 //!
 //! Checks:
 //! - `new_authority` signs and is the recovery's new wallet (`NotNewAuthority`).
-//! - The threshold was met (`ThresholdNotMet` while it was not) and the time lock has
-//!   passed (`TimelockActive`); approvals of current guardians still meet the threshold
-//!   now (`ThresholdNotMet`: removing guardians can stop a recovery).
+//! - The threshold was met (`ThresholdNotMet` while it was not); the lock still holds
+//!   (`RecoveryLockVoid`: the guardians changed after it started, or approvals of current
+//!   guardians no longer meet the threshold); the time lock has passed (`TimelockActive`)
+//!   and the execution window has not (`RecoveryExpired`, 7 days after the lock).
 //! - The encryption key is set (`InvalidEncryptionKey`).
 //! - The recovery account is closed, its rent returned to its proposer.
 
@@ -53,10 +54,14 @@ impl RecoveryExecute<'_> {
         require!(encryption_key != [0; 32], RekamError::InvalidEncryptionKey);
         let now = Clock::get()?.unix_timestamp;
         require!(self.recovery.unlocks_at != 0, RekamError::ThresholdNotMet);
+        require!(
+            self.recovery.lock_holds(&self.guardianship),
+            RekamError::RecoveryLockVoid
+        );
         require!(now >= self.recovery.unlocks_at, RekamError::TimelockActive);
         require!(
-            self.guardianship.approved(&self.recovery.approvals),
-            RekamError::ThresholdNotMet
+            now <= self.recovery.execute_until(),
+            RekamError::RecoveryExpired
         );
         let previous = self.patient.authority;
         self.patient.authority = self.new_authority.key();

@@ -57,13 +57,7 @@ impl RecoveryPropose<'_> {
             self.guardian.key(),
             now,
         )?;
-        let unlocks_at = if self.guardianship.approved(&approvals) {
-            now.checked_add(self.guardianship.recovery_timelock_seconds)
-                .ok_or(RekamError::ArithmeticOverflow)?
-        } else {
-            0
-        };
-        self.recovery.set_inner(Recovery {
+        let mut recovery = Recovery {
             version: ACCOUNT_VERSION,
             bump,
             patient: self.patient.key(),
@@ -71,8 +65,12 @@ impl RecoveryPropose<'_> {
             new_authority,
             proposed_at: now,
             approvals,
-            unlocks_at,
-        });
+            unlocks_at: 0,
+            locked_at: 0,
+        };
+        recovery.relock(&self.guardianship, now)?;
+        let unlocks_at = recovery.unlocks_at;
+        self.recovery.set_inner(recovery);
         events::emit(
             &self.event_authority,
             &RecoveryProposed {

@@ -1,11 +1,15 @@
 //! `study_close`: ends a study. The researcher may close it at any time; after the
-//! deadline anyone may (so a budget is never stuck behind an absent researcher). The
+//! deadline anyone may (so a budget is never stuck behind an absent researcher), and so
+//! may anyone once the study's ethics approval is no longer active (revoked, expired, or
+//! its board suspended): the permissionless halt of audit finding 3. The
 //! remaining escrow goes back to the researcher's token account and the emptied escrow
 //! account is closed, its rent returned to the researcher. Research consents already
 //! granted keep their terms; the study account stays as the public record.
 //!
 //! Checks:
-//! - `closer` signs; before the deadline it must be the researcher (`StudyNotEnded`).
+//! - `closer` signs; before the deadline, while the ethics approval is active, it must be
+//!   the researcher (`StudyNotEnded`). `ethics_approval` is the study's
+//!   (`ApprovalMismatch`) and `ethics_board` its issuer (`IssuerMismatch`).
 //! - `study` is at its canonical PDA and not closed yet (`StudyClosed`): closing twice
 //!   fails and cannot refund twice.
 //! - `escrow` is the study's (`EscrowMismatch`); `mint` the study's (`MintMismatch`);
@@ -20,7 +24,7 @@ use anchor_spl::token_interface::{
 use crate::constants::STUDY_SEED;
 use crate::error::RekamError;
 use crate::events::{self, StudyFinished};
-use crate::state::Study;
+use crate::state::{Attestation, Issuer, Study};
 
 #[event_cpi]
 #[derive(Accounts)]
@@ -55,14 +59,27 @@ pub struct StudyClose<'info> {
     pub refund_to: Box<InterfaceAccount<'info, TokenAccount>>,
 
     pub token_program: Interface<'info, TokenInterface>,
+
+    /// The study's ethics approval, re-checked on every use (audit finding 3).
+    #[account(address = study.ethics_approval @ RekamError::ApprovalMismatch)]
+    pub ethics_approval: Box<Account<'info, Attestation>>,
+
+    /// The ethics board that issued the approval.
+    #[account(address = ethics_approval.issuer @ RekamError::IssuerMismatch)]
+    pub ethics_board: Box<Account<'info, Issuer>>,
 }
 
 impl StudyClose<'_> {
     pub fn handle(&mut self) -> Result<()> {
         require!(!self.study.is_closed(), RekamError::StudyClosed);
         let now = Clock::get()?.unix_timestamp;
+        let halted = !self
+            .study
+            .approval_active(&self.ethics_approval, &self.ethics_board, now);
         require!(
-            self.closer.key() == self.study.researcher || now >= self.study.terms.deadline,
+            self.closer.key() == self.study.researcher
+                || now >= self.study.terms.deadline
+                || halted,
             RekamError::StudyNotEnded
         );
         let refund = crate::state::escrow_balance(&self.escrow, &self.token_program.key())?;

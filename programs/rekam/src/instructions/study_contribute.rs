@@ -12,6 +12,9 @@
 //! - `attestation` is about this patient (`PatientMismatch`), by `issuer`
 //!   (`IssuerMismatch`), active (`AttestationRevoked`, `AttestationExpired`,
 //!   `IssuerSuspended`) and meets the criteria (`CriteriaNotMet`).
+//! - The study's ethics approval is still active (`StudyApprovalWithdrawn`): after the
+//!   board revokes it, it expires or the board is suspended, the study pays nothing and
+//!   collects no research consent (audit finding 3).
 //! - `contribution` is the canonical `["contribution", study, attestation]` PDA and new:
 //!   the same attestation is never paid twice for a study.
 //! - `consent` is the canonical `["consent", patient, consents_created]` PDA, new.
@@ -121,6 +124,14 @@ pub struct StudyContribute<'info> {
     pub token_program: Interface<'info, TokenInterface>,
     pub associated_token_program: Program<'info, AssociatedToken>,
     pub system_program: Program<'info, System>,
+
+    /// The study's ethics approval, re-checked on every use (audit finding 3).
+    #[account(address = study.ethics_approval @ RekamError::ApprovalMismatch)]
+    pub ethics_approval: Box<Account<'info, Attestation>>,
+
+    /// The ethics board that issued the approval.
+    #[account(address = ethics_approval.issuer @ RekamError::IssuerMismatch)]
+    pub ethics_board: Box<Account<'info, Issuer>>,
 }
 
 impl<'info> StudyContribute<'info> {
@@ -133,6 +144,10 @@ impl<'info> StudyContribute<'info> {
         let study = &self.study;
         require!(!study.is_closed(), RekamError::StudyClosed);
         require!(now < study.terms.deadline, RekamError::StudyDeadlinePassed);
+        require!(
+            study.approval_active(&self.ethics_approval, &self.ethics_board, now),
+            RekamError::StudyApprovalWithdrawn
+        );
         require!(
             study.contributions < study.terms.max_contributions,
             RekamError::StudyFull

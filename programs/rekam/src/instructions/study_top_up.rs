@@ -6,6 +6,10 @@
 //! - `study` is at its canonical PDA, not closed (`StudyClosed`), not past its deadline
 //!   (`StudyDeadlinePassed`); `escrow` is the study's (`EscrowMismatch`); `mint` is the
 //!   study's and `token_program` owns it.
+//! - The study's ethics approval is still active (`StudyApprovalWithdrawn`): a study
+//!   whose board revoked its approval, whose approval expired or whose board is suspended
+//!   takes no more money (audit finding 3); `ethics_approval` is the study's
+//!   (`ApprovalMismatch`) and `ethics_board` its issuer (`IssuerMismatch`).
 //! - The amount is non-zero (`ZeroAmount`); the deposit total uses checked math.
 
 use anchor_lang::prelude::*;
@@ -14,7 +18,7 @@ use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, Tran
 use crate::constants::STUDY_SEED;
 use crate::error::RekamError;
 use crate::events::{self, StudyFunded};
-use crate::state::Study;
+use crate::state::{Attestation, Issuer, Study};
 
 #[event_cpi]
 #[derive(Accounts)]
@@ -39,6 +43,14 @@ pub struct StudyTopUp<'info> {
     pub source: Box<InterfaceAccount<'info, TokenAccount>>,
 
     pub token_program: Interface<'info, TokenInterface>,
+
+    /// The study's ethics approval, re-checked on every use (audit finding 3).
+    #[account(address = study.ethics_approval @ RekamError::ApprovalMismatch)]
+    pub ethics_approval: Box<Account<'info, Attestation>>,
+
+    /// The ethics board that issued the approval.
+    #[account(address = ethics_approval.issuer @ RekamError::IssuerMismatch)]
+    pub ethics_board: Box<Account<'info, Issuer>>,
 }
 
 impl StudyTopUp<'_> {
@@ -48,6 +60,11 @@ impl StudyTopUp<'_> {
         require!(
             now < self.study.terms.deadline,
             RekamError::StudyDeadlinePassed
+        );
+        require!(
+            self.study
+                .approval_active(&self.ethics_approval, &self.ethics_board, now),
+            RekamError::StudyApprovalWithdrawn
         );
         require!(amount > 0, RekamError::ZeroAmount);
         crate::state::escrow_balance(&self.escrow, &self.token_program.key())?;

@@ -212,12 +212,59 @@ pub struct Recovery {
     pub proposed_at: i64,
     #[max_len(MAX_GUARDIANS)]
     pub approvals: Vec<Approval>,
-    /// When the threshold was first met plus the time lock; 0 = not yet approved.
+    /// When the threshold was met plus the time lock; 0 = not (or no longer) approved.
     pub unlocks_at: i64,
+    /// When the running time lock started; 0 when none runs.
+    pub locked_at: i64,
 }
 
 impl Recovery {
     pub const SIZE: usize = Self::DISCRIMINATOR.len() + Self::INIT_SPACE;
+
+    /// Whether the running time lock still stands: it started, the guardians have not
+    /// changed since (Unix seconds: a change in the very second the lock started is not
+    /// told apart), and the approvals of current guardians still meet the threshold.
+    pub fn lock_holds(&self, guardianship: &Guardianship) -> bool {
+        self.unlocks_at != 0
+            && guardianship.updated_at <= self.locked_at
+            && guardianship.approved(&self.approvals)
+    }
+
+    /// Starts the time lock at `now` when the threshold is met and no valid lock runs;
+    /// voids a lock that no longer holds (audit finding 5: a lock never outlives the
+    /// approvals or the guardian set it was started on).
+    pub fn relock(&mut self, guardianship: &Guardianship, now: i64) -> Result<()> {
+        if self.unlocks_at != 0 && !self.lock_holds(guardianship) {
+            self.unlocks_at = 0;
+            self.locked_at = 0;
+        }
+        if self.unlocks_at == 0 && guardianship.approved(&self.approvals) {
+            self.unlocks_at = now
+                .checked_add(guardianship.recovery_timelock_seconds)
+                .ok_or(crate::error::RekamError::ArithmeticOverflow)?;
+            self.locked_at = now;
+        }
+        Ok(())
+    }
+
+    /// The last second at which the new wallet may execute (the lock plus the window).
+    pub fn execute_until(&self) -> i64 {
+        self.unlocks_at
+            .saturating_add(crate::constants::RECOVERY_EXECUTION_WINDOW_SECONDS)
+    }
+
+    /// Whether a current guardian may clear the recovery: it never reached the
+    /// threshold within one time lock of being proposed, its lock no longer holds, or
+    /// its execution window has passed.
+    pub fn is_stale(&self, guardianship: &Guardianship, now: i64) -> bool {
+        if self.unlocks_at == 0 {
+            let lapses_at = self
+                .proposed_at
+                .saturating_add(guardianship.recovery_timelock_seconds);
+            return now >= lapses_at;
+        }
+        !self.lock_holds(guardianship) || now > self.execute_until()
+    }
 
     pub fn find_address(program_id: &Pubkey, patient: &Pubkey) -> (Pubkey, u8) {
         Pubkey::find_program_address(&[RECOVERY_SEED, patient.as_ref()], program_id)

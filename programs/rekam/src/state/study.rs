@@ -146,6 +146,12 @@ impl Study {
         Pubkey::find_program_address(&[ESCROW_SEED, study.as_ref()], program_id)
     }
 
+    /// Whether the study's ethics approval still holds: not revoked, not expired, and
+    /// its board not suspended. Checked on every top-up, contribution and close.
+    pub fn approval_active(&self, approval: &Attestation, board: &Issuer, now: i64) -> bool {
+        !approval.is_revoked() && !approval.is_expired(now) && board.is_active()
+    }
+
     pub fn is_closed(&self) -> bool {
         self.closed_at != 0
     }

@@ -1,0 +1,105 @@
+//! Keypair files: a new wallet written as the Solana CLI writes it (a JSON array of the
+//! 64 secret and public bytes), readable by the owner only.
+
+use std::io::Write;
+use std::path::Path;
+
+use solana_keypair::Keypair;
+
+use super::FlowError;
+
+/// Writes a new random keypair to `path` with mode 0600 and returns it. An existing file
+/// is refused unless `force`; then it is replaced atomically (a temporary file in the
+/// same folder, renamed over it), so a crash never leaves a half-written wallet.
+pub fn new_keypair_file(path: &Path, force: bool) -> Result<Keypair, FlowError> {
+    if path.exists() && !force {
+        return Err(FlowError::Refused(format!(
+            "{} already exists; refusing to overwrite a wallet (pass --force to replace it)",
+            path.display()
+        )));
+    }
+    let keypair = Keypair::new();
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)
+        .map_err(|err| refused(&format!("cannot create {}", dir.display()), err))?;
+    let name = path
+        .file_name()
+        .ok_or_else(|| FlowError::Refused(format!("{} is not a file path", path.display())))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let written = write_private(&tmp, &keypair).and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(err) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(refused(&format!("cannot write {}", path.display()), err));
+    }
+    Ok(keypair)
+}
+
+fn write_private(path: &Path, keypair: &Keypair) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    let bytes: Vec<String> = keypair.to_bytes().iter().map(u8::to_string).collect();
+    file.write_all(format!("[{}]", bytes.join(",")).as_bytes())?;
+    file.sync_all()
+}
+
+fn refused(what: &str, err: std::io::Error) -> FlowError {
+    FlowError::Refused(format!("{what}: {err}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use solana_signer::Signer;
+
+    #[test]
+    fn a_new_wallet_is_private_readable_by_the_solana_reader_and_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/id.json");
+        let keypair = new_keypair_file(&path, false).unwrap();
+        let read = solana_keypair::read_keypair_file(&path).unwrap();
+        assert_eq!(read.pubkey(), keypair.pubkey());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let err = new_keypair_file(&path, false).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{} already exists; refusing to overwrite a wallet (pass --force to replace it)",
+                path.display()
+            )
+        );
+        assert_eq!(
+            solana_keypair::read_keypair_file(&path).unwrap().pubkey(),
+            keypair.pubkey(),
+            "the refused write left the old wallet"
+        );
+        let replaced = new_keypair_file(&path, true).unwrap();
+        assert_ne!(replaced.pubkey(), keypair.pubkey());
+        assert_eq!(
+            solana_keypair::read_keypair_file(&path).unwrap().pubkey(),
+            replaced.pubkey()
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(leftovers.len(), 1, "no temporary file left: {leftovers:?}");
+    }
+}
