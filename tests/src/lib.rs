@@ -362,6 +362,7 @@ impl World {
             rekam::ConfigInitializeArgs {
                 authority: governance.pubkey(),
                 protocol_fee_bps: 100,
+                accept_freeze_authority: false,
             },
         );
         fx.send(&[ix], &[]).expect("config_initialize");

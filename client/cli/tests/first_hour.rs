@@ -127,6 +127,7 @@ fn only_the_deployer_initializes_a_fresh_deployment() {
         ConfigInitializeArgs {
             authority: stranger_kp.pubkey(),
             protocol_fee_bps: 0,
+            accept_freeze_authority: false,
         },
     );
     let err = send(&rpc, &[init], &stranger_kp, &[]).expect_err("front-run refused");

@@ -46,6 +46,7 @@ fn transactions_through_the_localnet_persist_across_restarts() {
         ConfigInitializeArgs {
             authority: payer.pubkey(),
             protocol_fee_bps: 125,
+            accept_freeze_authority: false,
         },
     );
     send(&rpc, &[init], &payer, &[]).expect("config_initialize over RPC");

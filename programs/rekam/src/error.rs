@@ -234,6 +234,12 @@ pub enum RekamError {
     /// 6075
     #[msg("The guardians changed or approvals fell below the threshold after the time lock started; it restarts when the threshold is met again")]
     RecoveryLockVoid,
+    /// 6076
+    #[msg("The mint has a Token-2022 extension a deployment does not accept (transfer fee, transfer hook, permanent delegate, pausable, default state, non-transferable, close authority, confidential)")]
+    MintExtensionNotAllowed,
+    /// 6077
+    #[msg("The mint has a freeze authority, which can freeze escrows and the treasury; initialize with accept_freeze_authority to accept it")]
+    MintHasFreezeAuthority,
 }
 
 impl RekamError {
@@ -315,6 +321,8 @@ impl RekamError {
         RekamError::StudyApprovalWithdrawn,
         RekamError::RecoveryExpired,
         RekamError::RecoveryLockVoid,
+        RekamError::MintExtensionNotAllowed,
+        RekamError::MintHasFreezeAuthority,
     ];
 
     /// The numeric code a transaction error carries (`Custom(code)`).

@@ -14,6 +14,8 @@ pub struct ConfigInitialized {
     pub treasury: Pubkey,
     pub treasury_mint: Pubkey,
     pub protocol_fee_bps: u16,
+    /// Governance accepted the mint's freeze authority (`token_policy`).
+    pub freeze_authority_accepted: bool,
 }
 
 #[event]

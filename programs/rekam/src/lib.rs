@@ -15,6 +15,7 @@ pub mod events;
 pub mod instructions;
 pub mod platform;
 pub mod state;
+pub mod token_policy;
 
 pub use constants::*;
 pub use error::RekamError;

@@ -27,6 +27,7 @@ fn deploy(token_program: Pubkey, fee_bps: u16) -> Deployed {
         ConfigInitializeArgs {
             authority: authority.pubkey(),
             protocol_fee_bps: fee_bps,
+            accept_freeze_authority: false,
         },
     );
     let outcome = fx.send(&[ix], &[]).expect("config_initialize");
@@ -114,6 +115,7 @@ fn initialize_twice_fails_and_keeps_the_first_config() {
         ConfigInitializeArgs {
             authority: other.pubkey(),
             protocol_fee_bps: 5,
+            accept_freeze_authority: false,
         },
     );
     // Anchor's `init` asks the System program to create an account that exists:
@@ -136,6 +138,7 @@ fn initialize_rejects_a_fee_above_the_cap() {
         ConfigInitializeArgs {
             authority: fx.payer.pubkey(),
             protocol_fee_bps: rekam::constants::MAX_PROTOCOL_FEE_BPS + 1,
+            accept_freeze_authority: false,
         },
     );
     assert_rekam_error(fx.send(&[ix], &[]), RekamError::FeeTooHigh);
@@ -158,6 +161,7 @@ fn initialize_rejects_a_token_program_that_does_not_own_the_mint() {
         ConfigInitializeArgs {
             authority: fx.payer.pubkey(),
             protocol_fee_bps: 0,
+            accept_freeze_authority: false,
         },
     );
     // Anchor runs `init` before the other constraints, so the treasury's creation CPI
@@ -286,6 +290,7 @@ fn initialize_as(fx: &mut Fixture, payer: &Keypair, mint: &Pubkey) -> TxResult {
         ConfigInitializeArgs {
             authority: payer.pubkey(),
             protocol_fee_bps: 0,
+            accept_freeze_authority: false,
         },
     );
     fx.send(&[ix], &[payer])
@@ -364,6 +369,7 @@ fn initialize_with_a_forged_program_data_account_fails() {
         ConfigInitializeArgs {
             authority: stranger.pubkey(),
             protocol_fee_bps: 0,
+            accept_freeze_authority: false,
         },
     );
     ix.accounts[1].pubkey = fake;

@@ -141,6 +141,16 @@ fn every_error_code_is_pinned() {
         ),
         (RekamError::RecoveryExpired, 6074, "RecoveryExpired"),
         (RekamError::RecoveryLockVoid, 6075, "RecoveryLockVoid"),
+        (
+            RekamError::MintExtensionNotAllowed,
+            6076,
+            "MintExtensionNotAllowed",
+        ),
+        (
+            RekamError::MintHasFreezeAuthority,
+            6077,
+            "MintHasFreezeAuthority",
+        ),
     ];
     assert_eq!(
         RekamError::ALL.len(),

@@ -16,6 +16,7 @@ fn runtime_logs_show_the_native_program_and_its_cpis() {
         ConfigInitializeArgs {
             authority: fx.payer.pubkey(),
             protocol_fee_bps: 0,
+            accept_freeze_authority: false,
         },
     );
     let outcome = fx.send(&[ix], &[]).expect("config_initialize");
@@ -52,6 +53,7 @@ fn a_program_registered_under_another_id_refuses_to_run() {
         ConfigInitializeArgs {
             authority: fx.payer.pubkey(),
             protocol_fee_bps: 0,
+            accept_freeze_authority: false,
         },
     );
     assert_anchor_error(

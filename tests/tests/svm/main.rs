@@ -20,3 +20,4 @@ mod sizes;
 mod studies;
 mod study_approval;
 mod study_properties;
+mod token_policy;

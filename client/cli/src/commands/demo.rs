@@ -176,7 +176,7 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
 
     say("Governance initializes the deployment (config PDA, fee treasury via CPI)...");
     let mint = create_mint(&chain, &governance, 6)?;
-    let deployment = initialize(&chain, &governance, &mint, governance.pubkey(), 250)?;
+    let deployment = initialize(&chain, &governance, &mint, governance.pubkey(), 250, false)?;
     steps.push(Step {
         step: "deployment".into(),
         result: format!("config {}", deployment.config),

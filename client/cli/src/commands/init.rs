@@ -24,6 +24,10 @@ pub struct Args {
     /// Protocol fee on research payouts, in basis points (max 1000).
     #[arg(long, default_value_t = 0)]
     pub fee_bps: u16,
+    /// Accept a mint with a freeze authority (for example a regulated stablecoin): its
+    /// issuer can then freeze study escrows and the treasury.
+    #[arg(long)]
+    pub accept_freeze_authority: bool,
 }
 
 /// The deployment as initialized (the flow `flows::setup::initialize`).
@@ -56,6 +60,7 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
         &args.treasury_mint,
         args.authority.unwrap_or(payer.pubkey()),
         args.fee_bps,
+        args.accept_freeze_authority,
     )?;
     output::print(settings.output, &Initialized(report))
 }

@@ -151,6 +151,7 @@ pub fn initialize(
     treasury_mint: &Pubkey,
     authority: Pubkey,
     fee_bps: u16,
+    accept_freeze_authority: bool,
 ) -> Result<Initialized, FlowError> {
     let url = chain.url();
     let program_id = chain.program_id;
@@ -198,6 +199,7 @@ pub fn initialize(
         ConfigInitializeArgs {
             authority,
             protocol_fee_bps: fee_bps,
+            accept_freeze_authority,
         },
     );
     let signature = chain.send(&[instruction], payer, &[])?;
@@ -255,7 +257,7 @@ pub fn prepare(chain: &ChainClient, wallet: &Keypair) -> Result<Ready, FlowError
         None => {
             let mint = create_mint(chain, wallet, 6)?;
             mint_to_owner(chain, wallet, &mint, &me, PREPARED_TOKENS)?;
-            initialize(chain, wallet, &mint, me, 0)?;
+            initialize(chain, wallet, &mint, me, 0, false)?;
             (mint, true)
         }
     };

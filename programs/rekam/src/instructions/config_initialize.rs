@@ -14,6 +14,9 @@
 //!   System program and the mint's token program (SPL Token or Token-2022), owned by the
 //!   config PDA.
 //! - The fee is at most `MAX_PROTOCOL_FEE_BPS`.
+//! - The mint meets the token policy (`token_policy`, audit finding 2): no Token-2022
+//!   extension outside the allowlist (`MintExtensionNotAllowed`), and no freeze authority
+//!   unless `accept_freeze_authority` (`MintHasFreezeAuthority`).
 
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::bpf_loader_upgradeable;
@@ -30,6 +33,9 @@ pub struct ConfigInitializeArgs {
     pub authority: Pubkey,
     /// Protocol fee on research payouts, in basis points.
     pub protocol_fee_bps: u16,
+    /// Accept a mint with a freeze authority (a regulated stablecoin's issuer can then
+    /// freeze escrows and the treasury).
+    pub accept_freeze_authority: bool,
 }
 
 #[event_cpi]
@@ -85,6 +91,10 @@ impl ConfigInitialize<'_> {
             args.protocol_fee_bps <= MAX_PROTOCOL_FEE_BPS,
             RekamError::FeeTooHigh
         );
+        crate::token_policy::check_mint(
+            &self.treasury_mint.to_account_info(),
+            args.accept_freeze_authority,
+        )?;
         self.config.set_inner(Config {
             version: ACCOUNT_VERSION,
             bump: bumps.config,
@@ -103,6 +113,7 @@ impl ConfigInitialize<'_> {
                 treasury: self.treasury.key(),
                 treasury_mint: self.treasury_mint.key(),
                 protocol_fee_bps: args.protocol_fee_bps,
+                freeze_authority_accepted: args.accept_freeze_authority,
             },
         )
     }

@@ -8,7 +8,9 @@
 //!   defined record kinds and roles with an ordered window, the deadline is in the future
 //!   and the data-use period outlasts it, the researcher's key is set.
 //! - `mint` is the deployment's fee mint (`TreasuryMintMismatch`), so every fee has a
-//!   treasury to go to; `token_program` owns the mint (SPL Token or Token-2022).
+//!   treasury to go to; `token_program` owns the mint (SPL Token or Token-2022); the mint
+//!   meets the token policy again (`MintExtensionNotAllowed`; its freeze authority was
+//!   accepted, or refused, when the deployment was initialized).
 //! - `ethics_approval` is an `EthicsApproval` attestation (`NotEthicsApproval`) by
 //!   `approval_issuer` (`IssuerMismatch`), an ethics-board issuer (`NotEthicsBoard`), at
 //!   the address derived from these exact terms (`ApprovalMismatch`), and active now
@@ -89,6 +91,7 @@ impl StudyOpen<'_> {
         let now = Clock::get()?.unix_timestamp;
         require!(args.terms.is_valid(now), RekamError::InvalidStudyTerms);
         require!(args.budget > 0, RekamError::ZeroAmount);
+        crate::token_policy::check_mint(&self.mint.to_account_info(), true)?;
 
         let approval = &self.ethics_approval;
         require!(
