@@ -331,6 +331,58 @@ fn the_readme_guided_path_runs_literally() {
         );
     }
 
+    // Progress bars: drawn on a terminal, never into JSON output or a pipe. `script`
+    // gives the command a pseudo-terminal; the folder holds five Bundles.
+    // Three copies of the fixture Bundles, each with its own Bundle.id (new records).
+    for batch in 1..=3 {
+        let folder = dir.path().join(format!("batch{batch}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        for entry in std::fs::read_dir(repo.join("tests/fixtures/fhir")).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().and_then(|e| e.to_str()) != Some("json") {
+                continue;
+            }
+            let mut bundle: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+            bundle["id"] = format!("batch{batch}").into();
+            std::fs::write(
+                folder.join(path.file_name().unwrap()),
+                serde_json::to_vec_pretty(&bundle).unwrap(),
+            )
+            .unwrap();
+        }
+    }
+    let attest_folder =
+        |n: u8| format!("rekam -k clinic.json attest batch{n} --patient patient.json");
+    let on_tty = shell(&format!("script -qec '{}' /dev/null", attest_folder(1)))
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    let tty_text = String::from_utf8_lossy(&on_tty.stdout);
+    assert!(on_tty.status.success(), "{tty_text}");
+    assert!(
+        tty_text.contains("attesting"),
+        "a bar on a terminal: {tty_text}"
+    );
+    let piped = shell(&attest_folder(2)).output().unwrap();
+    assert!(
+        piped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    assert!(!String::from_utf8_lossy(&piped.stderr).contains("attesting"));
+    let json_on_tty = shell(&format!(
+        "script -qec '{} --output json' /dev/null",
+        attest_folder(3)
+    ))
+    .output()
+    .unwrap();
+    let json_text = String::from_utf8_lossy(&json_on_tty.stdout);
+    assert!(
+        !json_text.contains("attesting"),
+        "no bar with --output json: {json_text}"
+    );
+
     // The fetched record is the attested Bundle, verified against its attestation.
     let fetched = std::fs::read(dir.path().join("my-record.json")).expect("fetched record");
     let original = std::fs::read(repo.join("tests/fixtures/fhir/lab-hba1c.json")).unwrap();

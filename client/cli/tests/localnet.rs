@@ -149,6 +149,33 @@ fn demo_runs_the_story_on_an_embedded_validator() {
         String::from_utf8_lossy(&out.stderr)
     );
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("demo JSON");
+    // Every refusal in the story was a refusal, and every copy was the original (the
+    // demo exits 1 otherwise; these pin what it reports).
+    let step = |name: &str| -> String {
+        summary["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["step"] == name)
+            .unwrap_or_else(|| panic!("no demo step {name:?}"))["result"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(
+        step("doctor read (with receipt)"),
+        "verified, identical: true"
+    );
+    assert_eq!(
+        step("one lab value disclosed"),
+        "verified: true; tampered copy refused"
+    );
+    assert!(step("out-of-scope read").starts_with("the key grant has no entry for attestation "));
+    assert!(step("lab-only consent")
+        .starts_with("labs opened, diagnosis refused (the key grant has no entry"));
+    assert_eq!(step("read after revocation"), "ConsentRevoked");
+    assert_eq!(step("study contributions paid"), "3 patients");
+    assert_eq!(step("researcher decrypted"), "3 verified copies");
     let deployment = &summary["deployment"];
     assert_eq!(
         deployment["config"].as_str(),
