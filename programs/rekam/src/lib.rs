@@ -10,6 +10,7 @@ use anchor_lang::prelude::*;
 
 pub mod claim_tree;
 pub mod constants;
+pub mod create;
 pub mod error;
 pub mod events;
 pub mod instructions;

@@ -14,6 +14,7 @@ mod errors;
 mod governance;
 mod guardians;
 mod host;
+mod prefund;
 mod properties;
 mod recovery_liveness;
 mod sizes;

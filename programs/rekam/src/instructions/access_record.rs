@@ -53,14 +53,15 @@ pub struct AccessRecord<'info> {
     /// The issuer of the attestation (its status decides non-emergency reads).
     pub issuer: Account<'info, Issuer>,
 
+    /// CHECK: the canonical `["access", consent, access_count]` PDA (seeds); created and
+    /// written in the handler (`create::pda`: lamports sent there first cannot block the
+    /// consent's next read, audit finding 9).
     #[account(
-        init,
-        payer = accessor,
-        space = AccessReceipt::SIZE,
+        mut,
         seeds = [ACCESS_SEED, consent.key().as_ref(), &consent.access_count.to_le_bytes()],
         bump,
     )]
-    pub receipt: Account<'info, AccessReceipt>,
+    pub receipt: UncheckedAccount<'info>,
 
     pub system_program: Program<'info, System>,
 }
@@ -93,7 +94,16 @@ impl AccessRecord<'_> {
             .accesses
             .checked_add(1)
             .ok_or(RekamError::ArithmeticOverflow)?;
-        self.receipt.set_inner(AccessReceipt {
+        let consent_key = self.consent.key();
+        let index_bytes = index.to_le_bytes();
+        crate::create::pda(
+            &self.accessor.to_account_info(),
+            &self.receipt.to_account_info(),
+            &self.system_program.to_account_info(),
+            AccessReceipt::SIZE,
+            &[ACCESS_SEED, consent_key.as_ref(), &index_bytes, &[bump]],
+        )?;
+        let receipt = AccessReceipt {
             version: ACCOUNT_VERSION,
             bump,
             consent: self.consent.key(),
@@ -102,7 +112,8 @@ impl AccessRecord<'_> {
             purpose,
             index,
             accessed_at: now,
-        });
+        };
+        crate::create::write(&self.receipt.to_account_info(), &receipt)?;
         events::emit(
             &self.event_authority,
             &AccessRecorded {

@@ -4,7 +4,10 @@
 //! Checks:
 //! - `authority` signs and is `patient.authority` (`NotPatientAuthority`); only the
 //!   patient's signature creates a consent.
-//! - `consent` is the canonical `["consent", patient, patient.consents_created]` PDA, new.
+//! - `consent` is the canonical `["consent", patient, patient.consents_created]` PDA, new;
+//!   created with `create::pda`, so lamports sent there first cannot block it (audit
+//!   finding 9: the index is predictable, and a blocked index would block every later
+//!   consent of the patient).
 //! - The scope is not empty, lists at most `MAX_CONSENT_ATTESTATIONS` distinct
 //!   attestations, and uses only defined kind bits; the period is non-empty and ends in
 //!   the future; the locator fits.
@@ -40,14 +43,14 @@ pub struct ConsentGrant<'info> {
     )]
     pub patient: Account<'info, Patient>,
 
+    /// CHECK: the canonical PDA (seeds); created and written in the handler
+    /// (`create::pda`), which refuses an address already in use.
     #[account(
-        init,
-        payer = authority,
-        space = Consent::SIZE,
+        mut,
         seeds = [CONSENT_SEED, patient.key().as_ref(), &patient.consents_created.to_le_bytes()],
         bump,
     )]
-    pub consent: Account<'info, Consent>,
+    pub consent: UncheckedAccount<'info>,
 
     pub system_program: Program<'info, System>,
 }
@@ -64,7 +67,16 @@ impl ConsentGrant<'_> {
         let index = self.patient.consents_created;
         self.patient.consents_created =
             index.checked_add(1).ok_or(RekamError::ArithmeticOverflow)?;
-        self.consent.set_inner(Consent {
+        let patient = self.patient.key();
+        let index_bytes = index.to_le_bytes();
+        crate::create::pda(
+            &self.authority.to_account_info(),
+            &self.consent.to_account_info(),
+            &self.system_program.to_account_info(),
+            Consent::SIZE,
+            &[CONSENT_SEED, patient.as_ref(), &index_bytes, &[bump]],
+        )?;
+        let consent = Consent {
             version: ACCOUNT_VERSION,
             bump,
             patient: self.patient.key(),
@@ -80,7 +92,8 @@ impl ConsentGrant<'_> {
             updated_at: now,
             access_count: 0,
             last_access_at: 0,
-        });
+        };
+        crate::create::write(&self.consent.to_account_info(), &consent)?;
         events::emit(
             &self.event_authority,
             &ConsentGranted {

@@ -46,10 +46,11 @@ pub struct EmergencyRequestOpen<'info> {
     )]
     pub guardianship: Account<'info, Guardianship>,
 
+    /// CHECK: the canonical PDA (seeds); created and written in the handler
+    /// (`create::pda`: lamports sent there first cannot block the patient's next
+    /// emergency, audit finding 9).
     #[account(
-        init,
-        payer = requester,
-        space = EmergencyRequest::SIZE,
+        mut,
         seeds = [
             EMERGENCY_SEED,
             patient.key().as_ref(),
@@ -57,7 +58,7 @@ pub struct EmergencyRequestOpen<'info> {
         ],
         bump,
     )]
-    pub request: Account<'info, EmergencyRequest>,
+    pub request: UncheckedAccount<'info>,
 
     pub system_program: Program<'info, System>,
 }
@@ -83,7 +84,16 @@ impl EmergencyRequestOpen<'_> {
         let index = self.guardianship.emergencies_requested;
         self.guardianship.emergencies_requested =
             index.checked_add(1).ok_or(RekamError::ArithmeticOverflow)?;
-        self.request.set_inner(EmergencyRequest {
+        let patient = self.patient.key();
+        let index_bytes = index.to_le_bytes();
+        crate::create::pda(
+            &self.requester.to_account_info(),
+            &self.request.to_account_info(),
+            &self.system_program.to_account_info(),
+            EmergencyRequest::SIZE,
+            &[EMERGENCY_SEED, patient.as_ref(), &index_bytes, &[bump]],
+        )?;
+        let request = EmergencyRequest {
             version: ACCOUNT_VERSION,
             bump,
             patient: self.patient.key(),
@@ -98,7 +108,8 @@ impl EmergencyRequestOpen<'_> {
             consent: Pubkey::default(),
             granted_at: 0,
             ended_at: 0,
-        });
+        };
+        crate::create::write(&self.request.to_account_info(), &request)?;
         events::emit(
             &self.event_authority,
             &EmergencyRequested {

@@ -6,6 +6,8 @@
 //! Checks:
 //! - `guardian` signs, pays, and is a current guardian (`NotGuardian`).
 //! - `recovery` is the canonical `["recovery", patient]` PDA, new: one recovery at a time.
+//!   It is created with `create::pda`, so lamports sent there first cannot block every
+//!   recovery of the patient (audit finding 9).
 //! - The new wallet is set and is not the current one (`SameWallet`).
 
 use anchor_lang::prelude::*;
@@ -31,14 +33,10 @@ pub struct RecoveryPropose<'info> {
     )]
     pub guardianship: Account<'info, Guardianship>,
 
-    #[account(
-        init,
-        payer = guardian,
-        space = Recovery::SIZE,
-        seeds = [RECOVERY_SEED, patient.key().as_ref()],
-        bump,
-    )]
-    pub recovery: Account<'info, Recovery>,
+    /// CHECK: the canonical PDA (seeds); created and written in the handler
+    /// (`create::pda`, which refuses an address already in use).
+    #[account(mut, seeds = [RECOVERY_SEED, patient.key().as_ref()], bump)]
+    pub recovery: UncheckedAccount<'info>,
 
     pub system_program: Program<'info, System>,
 }
@@ -70,7 +68,15 @@ impl RecoveryPropose<'_> {
         };
         recovery.relock(&self.guardianship, now)?;
         let unlocks_at = recovery.unlocks_at;
-        self.recovery.set_inner(recovery);
+        let patient = self.patient.key();
+        crate::create::pda(
+            &self.guardian.to_account_info(),
+            &self.recovery.to_account_info(),
+            &self.system_program.to_account_info(),
+            Recovery::SIZE,
+            &[RECOVERY_SEED, patient.as_ref(), &[bump]],
+        )?;
+        crate::create::write(&self.recovery.to_account_info(), &recovery)?;
         events::emit(
             &self.event_authority,
             &RecoveryProposed {
