@@ -5,6 +5,7 @@
 #![allow(clippy::result_large_err)]
 
 mod access;
+mod attack_coverage;
 mod attacks;
 mod attestations;
 mod claims;
