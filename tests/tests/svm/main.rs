@@ -18,6 +18,7 @@ mod host;
 mod prefund;
 mod properties;
 mod recovery_liveness;
+mod refusal_gaps;
 mod sizes;
 mod studies;
 mod study_approval;
