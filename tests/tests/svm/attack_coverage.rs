@@ -10,6 +10,7 @@
 use std::collections::BTreeSet;
 
 use anchor_lang::error::ErrorCode as Anchor;
+use anchor_lang::prelude::Pubkey;
 use rekam::{AttestationKind, KeyGrant, Patient};
 use rekam_tests::*;
 use solana_instruction::error::InstructionError;
@@ -64,12 +65,54 @@ fn snapshot(fx: &Fixture, ix: &Instruction) -> Vec<Option<solana_account::Accoun
         .collect()
 }
 
+/// The wire size of a legacy transaction carrying `ixs`, paid by `payer` and signed by
+/// `signers` as well, with the compute-budget pair the CLI can add in front.
+pub fn wire_size(payer: &Pubkey, ixs: &[Instruction], signers: usize) -> usize {
+    use solana_message::Message;
+    let mut all = vec![
+        solana_compute_budget_interface_ix(0),
+        solana_compute_budget_interface_ix(1),
+    ];
+    all.extend_from_slice(ixs);
+    let message = Message::new(&all, Some(payer));
+    let signatures = 1 + signers;
+    // shortvec(signature count) + signatures + message.
+    1 + 64 * signatures + message.serialize().len()
+}
+
+/// A compute-budget instruction of the realistic size (`SetComputeUnitLimit`: 1 + 4
+/// bytes; `SetComputeUnitPrice`: 1 + 8 bytes) without the crate: program id and data.
+fn solana_compute_budget_interface_ix(which: u8) -> Instruction {
+    let program: Pubkey = "ComputeBudget111111111111111111111111111111"
+        .parse()
+        .unwrap();
+    let data = if which == 0 {
+        vec![2, 0, 0, 0, 0]
+    } else {
+        vec![3; 9]
+    };
+    Instruction {
+        program_id: program,
+        accounts: vec![],
+        data,
+    }
+}
+
+/// Sizes recorded by `run`, printed and bounded by the coverage test.
+static SIZES: std::sync::Mutex<Vec<(String, usize)>> = std::sync::Mutex::new(Vec::new());
+
 /// Strips each IDL signer of `case` in turn; returns the covered instruction name.
 fn run(fx: &mut Fixture, case: Case) -> String {
     let idl = idl();
     let entry = idl_instruction(&idl, &case.ix);
     let name = entry["name"].as_str().unwrap().to_string();
     assert_eq!(name, case.name, "the case builds the instruction it names");
+    let size = wire_size(
+        &fx.payer.pubkey(),
+        std::slice::from_ref(&case.ix),
+        case.signers.len(),
+    );
+    SIZES.lock().unwrap().push((name.clone(), size));
     let signer_slots: Vec<usize> = entry["accounts"]
         .as_array()
         .unwrap()
@@ -321,6 +364,13 @@ fn every_instruction_refuses_a_missing_signer_and_none_is_left_out() {
         .iter()
         .map(|i| i["name"].as_str().unwrap().to_string())
         .collect();
+    // SBF-shaped limit: every transaction fits the 1,232-byte packet.
+    let sizes = SIZES.lock().unwrap().clone();
+    println!("{:<26} {:>6}", "instruction", "bytes");
+    for (name, size) in &sizes {
+        println!("{name:<26} {size:>6}");
+        assert!(*size <= 1_232, "{name}: {size} bytes exceed a packet");
+    }
     let missing: Vec<_> = all.difference(&covered).collect();
     assert!(
         missing.is_empty(),

@@ -24,3 +24,4 @@ mod studies;
 mod study_approval;
 mod study_properties;
 mod token_policy;
+mod tx_sizes;
