@@ -698,24 +698,6 @@ fn stored_objects(env: &[(String, String)]) -> usize {
     }
 }
 
-/// Files below `dir`, recursively.
-fn walk(dir: &Path) -> usize {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| {
-                    if e.path().is_dir() {
-                        walk(&e.path())
-                    } else {
-                        1
-                    }
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
 /// The researcher's token balance, 0 when the account does not exist.
 fn token_balance(rpc: &RpcClient, account: &Pubkey) -> u64 {
     rpc.get_token_account_balance(account)
@@ -1117,33 +1099,6 @@ fn a_study_pays_three_patients_s3() {
     study_scenario(s3_store("study"));
 }
 
-/// Moves the validator's clock to `unix` seconds (surfpool's time-travel cheat code).
-fn time_travel(rpc: &RpcClient, unix: i64) {
-    use solana_rpc_client_api::request::RpcRequest;
-    let _: Value = rpc
-        .send(
-            RpcRequest::Custom {
-                method: "surfnet_timeTravel",
-            },
-            serde_json::json!([{ "absoluteTimestamp": unix * 1000 }]),
-        )
-        .expect("surfnet_timeTravel");
-    // Wait until a new slot carries the new time.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let slot = rpc.get_slot().unwrap();
-        if rpc.get_block_time(slot).map(|t| t >= unix).unwrap_or(false) {
-            return;
-        }
-        assert!(std::time::Instant::now() < deadline, "clock did not move");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-}
-
-/// Guardians through the binary: break-glass (a clinic requests, two of three guardians
-/// approve, the clinic reads only the emergency summary with a receipt, the audit trail
-/// shows it, the consent ends by itself) and social recovery (time lock, cancel, execute,
-/// the issuing clinic re-wraps, the new wallet reads its records and old consents work).
 #[test]
 fn guardians_break_glass_and_recover_a_lost_wallet() {
     let dir = tempfile::tempdir().unwrap();

@@ -21,8 +21,12 @@ use solana_signer::Signer;
 /// Instructions with no signer at all (read-only verifications).
 const NO_SIGNER: [&str; 2] = ["attestation_verify", "attestation_verify_claim"];
 
-fn idl() -> serde_json::Value {
-    serde_json::from_str(include_str!("../../../idl/rekam.json")).expect("idl/rekam.json")
+/// The committed IDL, parsed once for all cases.
+fn idl() -> &'static serde_json::Value {
+    static IDL: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    IDL.get_or_init(|| {
+        serde_json::from_str(include_str!("../../../idl/rekam.json")).expect("idl/rekam.json")
+    })
 }
 
 /// The IDL entry whose discriminator starts `ix`'s data.
@@ -104,7 +108,7 @@ static SIZES: std::sync::Mutex<Vec<(String, usize)>> = std::sync::Mutex::new(Vec
 /// Strips each IDL signer of `case` in turn; returns the covered instruction name.
 fn run(fx: &mut Fixture, case: Case) -> String {
     let idl = idl();
-    let entry = idl_instruction(&idl, &case.ix);
+    let entry = idl_instruction(idl, &case.ix);
     let name = entry["name"].as_str().unwrap().to_string();
     assert_eq!(name, case.name, "the case builds the instruction it names");
     let size = wire_size(

@@ -19,9 +19,11 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 mod claims;
+mod refusals;
 mod scoped;
 mod setup;
 
+use refusals::{refusal, short};
 use setup::register_patient;
 pub use setup::{airdrop, create_mint};
 
@@ -584,22 +586,4 @@ fn research(
         result: balance(&researcher_ata).to_string(),
     });
     Ok(flows)
-}
-
-/// Why a read that must be refused was refused; an error (the demo fails, exit 1) when
-/// `what` was not refused.
-fn refusal<T>(result: anyhow::Result<T>, what: &str) -> anyhow::Result<String> {
-    match result {
-        Err(err) => Ok(crate::output::error_text(&err)),
-        Ok(_) => bail!("{what} was not refused: the demo stops here"),
-    }
-}
-
-/// The program's error name out of a long error chain, for the summary table.
-fn short(reason: &str) -> String {
-    reason
-        .split(": ")
-        .find(|part| part.contains('(') && part.chars().next().is_some_and(char::is_uppercase))
-        .map(|s| s.split(" (").next().unwrap_or(s).to_string())
-        .unwrap_or_else(|| reason.chars().take(60).collect())
 }

@@ -267,3 +267,44 @@ pub fn s(v: &Value, field: &str) -> String {
         .unwrap_or_else(|| panic!("no string field {field} in {v}"))
         .to_string()
 }
+
+/// Files below `dir`, recursively (a local store's objects).
+pub fn walk(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| {
+                    if e.path().is_dir() {
+                        walk(&e.path())
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Moves the validator's clock to `unix` seconds (surfpool's time-travel cheat code) and
+/// waits until a new slot carries the new time.
+pub fn time_travel(rpc: &RpcClient, unix: i64) {
+    use solana_rpc_client_api::request::RpcRequest;
+    let _: Value = rpc
+        .send(
+            RpcRequest::Custom {
+                method: "surfnet_timeTravel",
+            },
+            serde_json::json!([{ "absoluteTimestamp": unix * 1000 }]),
+        )
+        .expect("surfnet_timeTravel");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let slot = rpc.get_slot().unwrap();
+        if rpc.get_block_time(slot).map(|t| t >= unix).unwrap_or(false) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "clock did not move");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -73,46 +73,6 @@ pub fn usage_error(cli: &Cli, args: &[&str], expected: &str) {
     );
 }
 
-/// Files below `dir`, recursively (the local store's objects).
-pub fn walk(dir: &Path) -> usize {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| {
-                    if e.path().is_dir() {
-                        walk(&e.path())
-                    } else {
-                        1
-                    }
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
-/// Moves the validator's clock to `unix` seconds (surfpool's time-travel cheat code).
-pub fn time_travel(rpc: &RpcClient, unix: i64) {
-    use solana_rpc_client_api::request::RpcRequest;
-    let _: Value = rpc
-        .send(
-            RpcRequest::Custom {
-                method: "surfnet_timeTravel",
-            },
-            serde_json::json!([{ "absoluteTimestamp": unix * 1000 }]),
-        )
-        .expect("surfnet_timeTravel");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let slot = rpc.get_slot().unwrap();
-        if rpc.get_block_time(slot).map(|t| t >= unix).unwrap_or(false) {
-            return;
-        }
-        assert!(std::time::Instant::now() < deadline, "clock did not move");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-}
-
 /// The `event` names of an audit trail, in order.
 pub fn audit_events(audit: &Value) -> Vec<String> {
     audit["events"]

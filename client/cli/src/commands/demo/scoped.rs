@@ -11,7 +11,8 @@ use serde_json::Value;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-use super::{airdrop, refusal};
+use super::airdrop;
+use super::refusals::refusal;
 use crate::app::App;
 use crate::settings::Settings;
 
