@@ -298,6 +298,15 @@ pub const T0: i64 = 1_795_305_600;
 pub const DAY: i64 = 86_400;
 
 /// Days since 1970-01-01 of a Unix time.
+/// Property-test cases: `PROPTEST_CASES` when set (so a long run can raise it), else
+/// `default` (kept small for the README's test command).
+pub fn proptest_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 pub fn day_of(unix: i64) -> u16 {
     u16::try_from(unix / DAY).expect("day fits u16")
 }
@@ -756,6 +765,8 @@ impl Market {
         rekam::StudyTerms {
             price: PRICE,
             max_contributions: 3,
+            max_per_patient: 1,
+            max_per_issuer: 0,
             criteria: rekam::StudyCriteria {
                 kinds: AttestationKind::Diagnosis.bit() | AttestationKind::LabResult.bit(),
                 issuer_roles: 0,

@@ -360,12 +360,14 @@ fn governance_records_consents_and_studies_refuse_bad_requests() {
     let protocol_arg = protocol.to_str().unwrap();
     let terms = dir.path().join("terms.json");
     let terms_arg = terms.to_str().unwrap();
-    // Invalid terms (zero price, zero contributions, a deadline of today) are refused
+    // Invalid terms (zero price, zero contributions, a deadline of today, no contribution
+    // per patient) are refused
     // before a terms file is written.
     for bad in [
         ["--price", "0", "--max", "2", "--deadline-days", "30"],
         ["--price", "1000", "--max", "0", "--deadline-days", "30"],
         ["--price", "1000", "--max", "2", "--deadline-days", "0"],
+        ["--price", "1000", "--max", "2", "--max-per-patient", "0"],
     ] {
         let mut args = vec![
             "study",
@@ -381,7 +383,7 @@ fn governance_records_consents_and_studies_refuse_bad_requests() {
         refused_with(
             &researcher,
             &args,
-            "error: these terms would be refused: price, --max and --kinds must be set, and --deadline-days at least 1",
+            "error: these terms would be refused: price, --max, --max-per-patient and --kinds must be set, and --deadline-days at least 1",
         );
         assert!(!terms.exists(), "a terms file for refused terms {bad:?}");
     }

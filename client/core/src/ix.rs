@@ -528,6 +528,8 @@ pub fn study_contribute(program_id: &Pubkey, c: Contribute<'_>, copy: KeyGrant) 
             study: *c.study,
             ethics_approval: c.approval.attestation,
             ethics_board: c.approval.board,
+            participant: pda::participant(program_id, c.study, c.patient),
+            issuer_tally: pda::study_issuer(program_id, c.study, c.issuer),
             escrow: pda::escrow(program_id, c.study),
             mint: *c.mint,
             attestation: *c.attestation,

@@ -68,6 +68,16 @@ pub fn contribution(program_id: &Pubkey, study: &Pubkey, attestation: &Pubkey) -
     Contribution::find_address(program_id, study, attestation).0
 }
 
+/// A patient's tally in a study (`["participant", study, patient]`).
+pub fn participant(program_id: &Pubkey, study: &Pubkey, patient: &Pubkey) -> Pubkey {
+    rekam::StudyTally::find_participant(program_id, study, patient).0
+}
+
+/// An issuer's tally in a study (`["study_issuer", study, issuer]`).
+pub fn study_issuer(program_id: &Pubkey, study: &Pubkey, issuer: &Pubkey) -> Pubkey {
+    rekam::StudyTally::find_issuer(program_id, study, issuer).0
+}
+
 /// The associated token account of `wallet` for `mint` under `token_program`.
 pub fn associated_token(wallet: &Pubkey, mint: &Pubkey, token_program: &Pubkey) -> Pubkey {
     anchor_spl::associated_token::get_associated_token_address_with_program_id(

@@ -44,6 +44,16 @@ pub const ESCROW_SEED: &[u8] = b"escrow";
 #[constant]
 pub const CONTRIBUTION_SEED: &[u8] = b"contribution";
 
+/// Seed of a patient's tally in a study: `["participant", study, patient]`. It counts the
+/// patient's paid contributions against `StudyTerms::max_per_patient` (audit finding 4).
+#[constant]
+pub const PARTICIPANT_SEED: &[u8] = b"participant";
+
+/// Seed of an issuer's tally in a study: `["study_issuer", study, issuer]`. It counts the
+/// paid contributions attested by one issuer against `StudyTerms::max_per_issuer`.
+#[constant]
+pub const STUDY_ISSUER_SEED: &[u8] = b"study_issuer";
+
 /// Seed of a patient's guardian set: `["guardians", patient]`.
 #[constant]
 pub const GUARDIANS_SEED: &[u8] = b"guardians";

@@ -240,6 +240,12 @@ pub enum RekamError {
     /// 6077
     #[msg("The mint has a freeze authority, which can freeze escrows and the treasury; initialize with accept_freeze_authority to accept it")]
     MintHasFreezeAuthority,
+    /// 6078
+    #[msg("This patient has made as many paid contributions to the study as its terms allow")]
+    PatientContributionLimit,
+    /// 6079
+    #[msg("The study has paid as many contributions attested by this issuer as its terms allow")]
+    IssuerContributionCap,
 }
 
 impl RekamError {
@@ -323,6 +329,8 @@ impl RekamError {
         RekamError::RecoveryLockVoid,
         RekamError::MintExtensionNotAllowed,
         RekamError::MintHasFreezeAuthority,
+        RekamError::PatientContributionLimit,
+        RekamError::IssuerContributionCap,
     ];
 
     /// The numeric code a transaction error carries (`Custom(code)`).

@@ -11,6 +11,7 @@ pub mod guardians;
 pub mod issuer;
 pub mod patient;
 pub mod study;
+pub mod tally;
 
 pub use access_receipt::*;
 pub use attestation::*;
@@ -21,3 +22,4 @@ pub use guardians::*;
 pub use issuer::*;
 pub use patient::*;
 pub use study::*;
+pub use tally::*;

@@ -151,6 +151,16 @@ fn every_error_code_is_pinned() {
             6077,
             "MintHasFreezeAuthority",
         ),
+        (
+            RekamError::PatientContributionLimit,
+            6078,
+            "PatientContributionLimit",
+        ),
+        (
+            RekamError::IssuerContributionCap,
+            6079,
+            "IssuerContributionCap",
+        ),
     ];
     assert_eq!(
         RekamError::ALL.len(),

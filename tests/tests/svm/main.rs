@@ -22,6 +22,7 @@ mod refusal_gaps;
 mod sizes;
 mod studies;
 mod study_approval;
+mod study_limits;
 mod study_properties;
 mod token_policy;
 mod tx_sizes;

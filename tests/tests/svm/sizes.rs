@@ -4,7 +4,7 @@ use anchor_lang::prelude::Rent;
 use anchor_lang::solana_program::sysvar::SysvarId;
 use rekam::{
     AccessReceipt, Attestation, Config, Consent, Contribution, EmergencyRequest, Guardianship,
-    Issuer, Patient, Recovery, Study,
+    Issuer, Patient, Recovery, Study, StudyTally,
 };
 use rekam_tests::*;
 
@@ -29,6 +29,7 @@ fn account_sizes_and_rent() {
         ("AccessReceipt", AccessReceipt::SIZE),
         ("Study", Study::SIZE),
         ("Contribution", Contribution::SIZE),
+        ("StudyTally", StudyTally::SIZE),
         ("Guardianship", Guardianship::SIZE),
         ("EmergencyRequest", EmergencyRequest::SIZE),
         ("Recovery", Recovery::SIZE),

@@ -387,6 +387,13 @@ fn invalid_terms_are_refused() {
                 ..base
             },
         ),
+        (
+            "no contribution per patient",
+            rekam::StudyTerms {
+                max_per_patient: 0,
+                ..base
+            },
+        ),
         ("no kinds", {
             let mut t = base;
             t.criteria.kinds = 0;

@@ -147,8 +147,8 @@ fn the_approval_accounts_must_be_the_studys() {
     for swap in 0..2 {
         let mut ix = m.contribute_ix(&study, &p, &record, &clinic);
         let n = ix.accounts.len();
-        // The approval and the board are the last two accounts before the event CPI pair.
-        let (approval_slot, board_slot) = (n - 4, n - 3);
+        // The approval and the board come before the two tallies and the event CPI pair.
+        let (approval_slot, board_slot) = (n - 6, n - 5);
         let expected = if swap == 0 {
             ix.accounts[approval_slot].pubkey = other;
             RekamError::ApprovalMismatch

@@ -3,7 +3,8 @@
 //! the exact error) and every balance, and at the end:
 //! - tokens are conserved: deposited = paid + fees + refunded + still in escrow, for
 //!   each study and in total;
-//! - no attestation is paid twice for a study;
+//! - no attestation is paid twice for a study, and no patient more often than the
+//!   study's per-patient limit (re-attested records included);
 //! - no payment went out for an attestation that was revoked or outside the criteria.
 
 use anchor_lang::prelude::Pubkey;
@@ -18,18 +19,35 @@ const FEE: u64 = PRICE / 100;
 
 #[derive(Debug, Clone)]
 enum Op {
-    Open { budget: u64, max: u32 },
-    TopUp { study: usize, amount: u64 },
-    Contribute { study: usize, record: usize },
-    Close { study: usize, stranger: bool },
-    Revoke { record: usize },
-    Advance { days: i64 },
+    Open {
+        budget: u64,
+        max: u32,
+        per_patient: u16,
+    },
+    TopUp {
+        study: usize,
+        amount: u64,
+    },
+    Contribute {
+        study: usize,
+        record: usize,
+    },
+    Close {
+        study: usize,
+        stranger: bool,
+    },
+    Revoke {
+        record: usize,
+    },
+    Advance {
+        days: i64,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        1 => (prop_oneof![Just(0u64), 1..40_000u64], 1..4u32)
-            .prop_map(|(budget, max)| Op::Open { budget, max }),
+        1 => (prop_oneof![Just(0u64), 1..40_000u64], 1..4u32, 1..3u16)
+            .prop_map(|(budget, max, per_patient)| Op::Open { budget, max, per_patient }),
         1 => (0..4usize, prop_oneof![Just(0u64), 1..25_000u64])
             .prop_map(|(study, amount)| Op::TopUp { study, amount }),
         3 => (0..4usize, 0..7usize).prop_map(|(study, record)| Op::Contribute { study, record }),
@@ -42,6 +60,7 @@ fn op() -> impl Strategy<Value = Op> {
 struct ModelStudy {
     key: Pubkey,
     max: u32,
+    per_patient: usize,
     deadline: i64,
     escrow: u64,
     deposited: u64,
@@ -68,7 +87,7 @@ fn rekam(e: RekamError) -> Result<(), InstructionError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig::with_cases(proptest_cases(24)))]
 
     #[test]
     fn escrow_accounting_matches_the_model(ops in prop::collection::vec(op(), 1..30)) {
@@ -97,7 +116,7 @@ proptest! {
 
         let first: Study = m.s.w.fx.fetch(&m.study);
         let mut studies = vec![ModelStudy {
-            key: m.study, max: 3, deadline: first.terms.deadline, escrow: BUDGET,
+            key: m.study, max: 3, per_patient: 1, deadline: first.terms.deadline, escrow: BUDGET,
             deposited: BUDGET, contributions: 0, closed: false,
         }];
         let mut researcher_balance = RESEARCHER_FUNDS - BUDGET;
@@ -109,9 +128,10 @@ proptest! {
         for op in ops {
             let now = m.s.w.fx.now();
             match op {
-                Op::Open { budget, max } => {
+                Op::Open { budget, max, per_patient } => {
                     let mut terms = m.terms();
                     terms.max_contributions = max;
+                    terms.max_per_patient = per_patient;
                     let id = next_id;
                     next_id += 1;
                     let result = m.open(id, terms, budget);
@@ -120,7 +140,7 @@ proptest! {
                     } else {
                         let key = result.expect("open");
                         researcher_balance -= budget;
-                        studies.push(ModelStudy { key, max, deadline: terms.deadline, escrow: budget, deposited: budget, contributions: 0, closed: false });
+                        studies.push(ModelStudy { key, max, per_patient: usize::from(per_patient), deadline: terms.deadline, escrow: budget, deposited: budget, contributions: 0, closed: false });
                     }
                 }
                 Op::TopUp { study, amount } => {
@@ -140,6 +160,7 @@ proptest! {
                 Op::Contribute { study, record } => {
                     let Some(s) = studies.get_mut(study) else { continue };
                     let r = &records[record];
+                    let by_patient = paid.iter().filter(|(ps, pr)| *ps == study && records[*pr].patient == r.patient).count();
                     let expected = if paid.contains(&(study, record)) { Err(InstructionError::Custom(0)) }
                         else if s.closed { rekam(RekamError::StudyClosed) }
                         else if now >= s.deadline { rekam(RekamError::StudyDeadlinePassed) }
@@ -147,6 +168,7 @@ proptest! {
                         else if s.escrow < PRICE { rekam(RekamError::EscrowShort) }
                         else if r.revoked { rekam(RekamError::AttestationRevoked) }
                         else if !r.accepted_kind { rekam(RekamError::CriteriaNotMet) }
+                        else if by_patient >= s.per_patient { rekam(RekamError::PatientContributionLimit) }
                         else { Ok(()) };
                     let key = s.key;
                     let result = m.contribute(&key, &patients[r.patient], &r.key, &clinic);
@@ -200,7 +222,13 @@ proptest! {
         let mut deposited_total = 0u64;
         for s in &studies {
             let chain: Study = m.s.w.fx.fetch(&s.key);
-            prop_assert!(chain.conserves(s.escrow), "study {} conserves tokens", s.key);
+            let paid_here = paid.iter().filter(|(ps, _)| studies[*ps].key == s.key).count() as u64;
+            prop_assert_eq!((chain.paid, chain.fees), (paid_here * (PRICE - FEE), paid_here * FEE));
+            prop_assert_eq!(
+                u128::from(chain.deposited),
+                u128::from(chain.paid) + u128::from(chain.fees) + u128::from(chain.refunded) + u128::from(s.escrow),
+                "study {} conserves tokens", s.key
+            );
             prop_assert_eq!(chain.deposited, s.deposited);
             prop_assert_eq!(chain.contributions, s.contributions);
             deposited_total += s.deposited;

@@ -489,6 +489,8 @@ fn research(
             id: Some(1),
             price: 1_000_000,
             max: 3,
+            max_per_patient: 1,
+            max_per_issuer: 0,
             kinds: vec!["diagnosis".into(), "lab-result".into()],
             issuer_roles: vec![],
             issued_from: None,

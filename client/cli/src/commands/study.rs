@@ -134,6 +134,12 @@ pub struct ProposeArgs {
     /// Number of contributions wanted.
     #[arg(long)]
     pub max: u32,
+    /// Paid contributions one patient may make (each a different record); at least 1.
+    #[arg(long, default_value_t = 1)]
+    pub max_per_patient: u16,
+    /// Paid contributions attested by one issuer (0 = no cap).
+    #[arg(long, default_value_t = 0)]
+    pub max_per_issuer: u32,
     /// Accepted record kinds: diagnosis, lab-result, prescription, vaccination, imaging, other.
     #[arg(long, value_delimiter = ',', required = true)]
     pub kinds: Vec<String>,
@@ -170,6 +176,8 @@ pub struct TermsFile {
     pub study: String,
     pub price: u64,
     pub max_contributions: u32,
+    pub max_per_patient: u16,
+    pub max_per_issuer: u32,
     pub kinds: u8,
     pub issuer_roles: u8,
     pub issued_from_day: u16,
@@ -186,6 +194,8 @@ impl TermsFile {
         Ok(StudyTerms {
             price: self.price,
             max_contributions: self.max_contributions,
+            max_per_patient: self.max_per_patient,
+            max_per_issuer: self.max_per_issuer,
             criteria: StudyCriteria {
                 kinds: self.kinds,
                 issuer_roles: self.issuer_roles,
@@ -605,6 +615,8 @@ pub fn propose(app: &mut App, args: &ProposeArgs) -> anyhow::Result<Proposed> {
     let terms = StudyTerms {
         price: args.price,
         max_contributions: args.max,
+        max_per_patient: args.max_per_patient,
+        max_per_issuer: args.max_per_issuer,
         criteria: StudyCriteria {
             kinds,
             issuer_roles: parse_roles(&args.issuer_roles)?,
@@ -617,7 +629,7 @@ pub fn propose(app: &mut App, args: &ProposeArgs) -> anyhow::Result<Proposed> {
         protocol_hash: storage::digest(&protocol),
     };
     if !terms.is_valid(now) {
-        bail!("these terms would be refused: price, --max and --kinds must be set, and --deadline-days at least 1");
+        bail!("these terms would be refused: price, --max, --max-per-patient and --kinds must be set, and --deadline-days at least 1");
     }
     let hash = terms.hash(&pid, &researcher, id, &mint);
     let study = pda::study(&pid, &researcher, id);
@@ -629,6 +641,8 @@ pub fn propose(app: &mut App, args: &ProposeArgs) -> anyhow::Result<Proposed> {
         study: study.to_string(),
         price: terms.price,
         max_contributions: terms.max_contributions,
+        max_per_patient: terms.max_per_patient,
+        max_per_issuer: terms.max_per_issuer,
         kinds,
         issuer_roles: terms.criteria.issuer_roles,
         issued_from_day: terms.criteria.issued_from_day,

@@ -17,6 +17,12 @@
 //!   collects no research consent (audit finding 3).
 //! - `contribution` is the canonical `["contribution", study, attestation]` PDA and new:
 //!   the same attestation is never paid twice for a study.
+//! - `participant` (`["participant", study, patient]`) counts the patient's paid
+//!   contributions: at most `terms.max_per_patient` (`PatientContributionLimit`), however
+//!   many attestations (re-attested with a new salt, or by a second issuer) they bring;
+//!   `issuer_tally` (`["study_issuer", study, issuer]`) counts the issuer's, at most
+//!   `terms.max_per_issuer` when it is not 0 (`IssuerContributionCap`) (audit finding 4).
+//!   Both are created by the first contribution that needs them.
 //! - `consent` is the canonical `["consent", patient, consents_created]` PDA, new.
 //! - `config.treasury` receives the fee; `patient_token` is the patient wallet's
 //!   associated token account (`AccountNotAssociatedTokenAccount`), created when missing.
@@ -31,15 +37,15 @@ use anchor_spl::associated_token::{
 use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
 
 use crate::constants::{
-    ACCOUNT_VERSION, BPS_DENOMINATOR, CONFIG_SEED, CONSENT_SEED, CONTRIBUTION_SEED, PATIENT_SEED,
-    STUDY_SEED,
+    ACCOUNT_VERSION, BPS_DENOMINATOR, CONFIG_SEED, CONSENT_SEED, CONTRIBUTION_SEED,
+    PARTICIPANT_SEED, PATIENT_SEED, STUDY_ISSUER_SEED, STUDY_SEED,
 };
 use crate::error::RekamError;
 use crate::events::{self, ConsentGranted, ContributionPaid};
 use crate::instructions::check_active;
 use crate::state::{
     Attestation, Config, Consent, ConsentScope, Contribution, Issuer, KeyGrant, Patient, Purpose,
-    Study,
+    Study, StudyTally,
 };
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug, PartialEq, Eq)]
@@ -132,6 +138,16 @@ pub struct StudyContribute<'info> {
     /// The ethics board that issued the approval.
     #[account(address = ethics_approval.issuer @ RekamError::IssuerMismatch)]
     pub ethics_board: Box<Account<'info, Issuer>>,
+
+    /// CHECK: the patient's tally in this study (seeds pinned here); read or created by
+    /// `StudyTally::load` and `create::pda` in the handler.
+    #[account(mut, seeds = [PARTICIPANT_SEED, study.key().as_ref(), patient.key().as_ref()], bump)]
+    pub participant: UncheckedAccount<'info>,
+
+    /// CHECK: the attesting issuer's tally in this study (seeds pinned here); used only
+    /// when the terms cap payouts per issuer.
+    #[account(mut, seeds = [STUDY_ISSUER_SEED, study.key().as_ref(), issuer.key().as_ref()], bump)]
+    pub issuer_tally: UncheckedAccount<'info>,
 }
 
 impl<'info> StudyContribute<'info> {
@@ -164,6 +180,31 @@ impl<'info> StudyContribute<'info> {
             RekamError::CriteriaNotMet
         );
         args.copy.validate()?;
+
+        // Per-patient limit and per-issuer cap (audit finding 4), before any transfer.
+        let study_key = study.key();
+        let mut participant = StudyTally::load(
+            &self.participant,
+            &study_key,
+            &self.patient.key(),
+            bumps.participant,
+        )?;
+        participant.count_one(
+            u32::from(study.terms.max_per_patient),
+            RekamError::PatientContributionLimit,
+        )?;
+        let issuer_cap = study.terms.max_per_issuer;
+        let mut issuer_tally = None;
+        if issuer_cap != 0 {
+            let mut tally = StudyTally::load(
+                &self.issuer_tally,
+                &study_key,
+                &self.issuer.key(),
+                bumps.issuer_tally,
+            )?;
+            tally.count_one(issuer_cap, RekamError::IssuerContributionCap)?;
+            issuer_tally = Some(tally);
+        }
 
         // Rounded up: a price below 10000 / bps still pays its fee (rounding down let
         // small prices, or many small studies, skip the protocol fee entirely).
@@ -211,6 +252,21 @@ impl<'info> StudyContribute<'info> {
             .fees
             .checked_add(fee)
             .ok_or(RekamError::ArithmeticOverflow)?;
+
+        self.save_tally(
+            &self.participant,
+            &participant,
+            PARTICIPANT_SEED,
+            &self.patient.key(),
+        )?;
+        if let Some(tally) = &issuer_tally {
+            self.save_tally(
+                &self.issuer_tally,
+                tally,
+                STUDY_ISSUER_SEED,
+                &self.issuer.key(),
+            )?;
+        }
 
         let index = self.patient.consents_created;
         self.patient.consents_created =
@@ -271,6 +327,28 @@ impl<'info> StudyContribute<'info> {
                 fee,
             },
         )
+    }
+
+    /// Creates the tally account when it is new (paid by the patient's wallet), then
+    /// writes the counted tally into it.
+    fn save_tally(
+        &self,
+        account: &UncheckedAccount<'info>,
+        tally: &StudyTally,
+        seed: &[u8],
+        subject: &Pubkey,
+    ) -> Result<()> {
+        if StudyTally::is_new(account) {
+            let study = self.study.key();
+            crate::create::pda(
+                &self.authority.to_account_info(),
+                &account.to_account_info(),
+                &self.system_program.to_account_info(),
+                StudyTally::SIZE,
+                &[seed, study.as_ref(), subject.as_ref(), &[tally.bump]],
+            )?;
+        }
+        crate::create::write(&account.to_account_info(), tally)
     }
 
     /// `transfer_checked` of `amount` from escrow to `to`, signed by the study PDA.

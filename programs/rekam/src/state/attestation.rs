@@ -4,8 +4,9 @@
 //! salted hash of the plaintext record) is the address seed rather than a stored field:
 //! anyone holding the record and its salt recomputes the commitment and the address, and
 //! the address binds the record exactly as a stored hash would. Re-encrypting or moving
-//! the record changes neither. It also makes a second attestation of the same record by
-//! the same issuer impossible.
+//! the record changes neither. It makes a second attestation of the same commitment by the
+//! same issuer impossible; the same record under a new salt, or by another issuer, is a
+//! new attestation (studies bound what that can draw: `StudyTerms::max_per_patient`).
 //!
 //! Size: 1-byte discriminator + 151 bytes = 152 bytes (target: 156, half of what the
 //! Solana Attestation Service needs for the same payload). Days are u16 days since

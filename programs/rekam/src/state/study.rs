@@ -57,6 +57,14 @@ pub struct StudyTerms {
     /// Paid per accepted contribution, in the mint's base units (before the protocol fee).
     pub price: u64,
     pub max_contributions: u32,
+    /// Paid contributions one patient profile may make (at least 1). Each attestation is
+    /// paid at most once; this also bounds what re-attesting a record (a new salt, or a
+    /// second issuer) can draw, since the chain cannot tell two attestations of one
+    /// record apart without an unsalted record identifier (audit finding 4).
+    pub max_per_patient: u16,
+    /// Paid contributions whose attestation one issuer made; 0 = no cap. Bounds what a
+    /// single clinic (for example one colluding with its patients) draws from a study.
+    pub max_per_issuer: u32,
     pub criteria: StudyCriteria,
     /// Contributions are accepted until this Unix time (exclusive).
     pub deadline: i64,
@@ -95,6 +103,7 @@ impl StudyTerms {
     pub fn is_valid(&self, now: i64) -> bool {
         self.price > 0
             && self.max_contributions > 0
+            && self.max_per_patient > 0
             && self.criteria.is_valid()
             && self.deadline > now
             && self.data_use_until >= self.deadline
