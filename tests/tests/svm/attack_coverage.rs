@@ -401,12 +401,51 @@ fn every_instruction_refuses_a_missing_signer_and_none_is_left_out() {
 /// The names `attacks.rs::missing_signer_is_rejected_everywhere` covers, read from its
 /// source so the list cannot drift from the cases it runs.
 fn attacks_signer_cases() -> Vec<&'static str> {
-    let source = include_str!("attacks.rs");
-    let start = source
-        .find("fn missing_signer_is_rejected_everywhere")
-        .expect("the test");
-    let end = start + source[start..].find("\n}\n").expect("its end");
-    source[start..end]
+    quoted_names(
+        include_str!("attacks.rs"),
+        "fn missing_signer_is_rejected_everywhere",
+    )
+}
+
+/// Instructions that read no existing Rekam account, so they have no wrong-owner or
+/// type-cosplay rows: `config_initialize` reads only the upgradeable loader's ProgramData
+/// (its forged look-alikes are in `config.rs`) and creates the config; `patient_register`
+/// only creates the profile.
+const READS_NO_PROGRAM_ACCOUNT: [&str; 2] = ["config_initialize", "patient_register"];
+
+#[test]
+fn every_instruction_that_reads_program_accounts_has_owner_and_type_rows() {
+    let all: BTreeSet<String> = idl()["instructions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap().to_string())
+        .collect();
+    let mut covered: BTreeSet<String> =
+        quoted_names(include_str!("attacks.rs"), "fn every_instruction(")
+            .into_iter()
+            .map(String::from)
+            .filter(|name| all.contains(name))
+            .collect();
+    assert_eq!(
+        covered.len(),
+        16,
+        "attacks.rs every_instruction: {covered:?}"
+    );
+    covered.extend(super::attacks_more::covered().into_iter().map(String::from));
+    covered.extend(READS_NO_PROGRAM_ACCOUNT.iter().map(|s| s.to_string()));
+    let missing: Vec<_> = all.difference(&covered).collect();
+    assert!(
+        missing.is_empty(),
+        "instructions without wrong-owner and type-cosplay rows: {missing:?}"
+    );
+}
+
+/// The quoted snake_case names in the function of `source` that starts with `start`.
+fn quoted_names(source: &'static str, start: &str) -> Vec<&'static str> {
+    let from = source.find(start).expect("the function");
+    let end = from + source[from..].find("\n}\n").expect("its end");
+    source[from..end]
         .split('"')
         .skip(1)
         .step_by(2)

@@ -7,6 +7,7 @@
 mod access;
 mod attack_coverage;
 mod attacks;
+mod attacks_more;
 mod attestations;
 mod claims;
 mod config;
