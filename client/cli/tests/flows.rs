@@ -168,7 +168,10 @@ fn the_whole_story(mut store: Vec<(String, String)>) {
         "{err}"
     );
     assert_eq!(
-        s(&gov.ok(&["issuer", "reinstate", &issuer_key]), "status"),
+        s(
+            &gov.ok(&["issuer", "reinstate", &issuer_key, "--restore-all"]),
+            "status"
+        ),
         "Active"
     );
 

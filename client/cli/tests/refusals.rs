@@ -123,7 +123,7 @@ fn governance_records_consents_and_studies_refuse_bad_requests() {
     }
     refused_with(
         &gov,
-        &["issuer", "reinstate", &clinic_issuer],
+        &["issuer", "reinstate", &clinic_issuer, "--restore-all"],
         "error: instruction 0 failed: IssuerNotSuspended (6011): Issuer is not suspended",
     );
     assert_eq!(stranger.ok(&["issuer", "show", &clinic_issuer]), before);
@@ -138,15 +138,29 @@ fn governance_records_consents_and_studies_refuse_bad_requests() {
     );
     refused_with(
         &stranger,
-        &["issuer", "reinstate", &clinic_issuer],
+        &["issuer", "reinstate", &clinic_issuer, "--restore-all"],
         NOT_GOVERNANCE,
+    );
+    // Reinstatement names what becomes of the earlier attestations: no default.
+    usage_error(
+        &gov,
+        &["issuer", "reinstate", &clinic_issuer],
+        "error: the following required arguments were not provided:",
+    );
+    refused_with(
+        &gov,
+        &["issuer", "reinstate", &clinic_issuer, "--void-since=-5"],
+        "error: instruction 0 failed: InvalidVoidWindow (6081): A void window must start at or after 0 and no later than the suspension",
     );
     assert_eq!(
         s(&stranger.ok(&["issuer", "show", &clinic_issuer]), "status"),
         "Suspended"
     );
     assert_eq!(
-        s(&gov.ok(&["issuer", "reinstate", &clinic_issuer]), "status"),
+        s(
+            &gov.ok(&["issuer", "reinstate", &clinic_issuer, "--restore-all"]),
+            "status"
+        ),
         "Active"
     );
 

@@ -153,12 +153,25 @@ pub fn issuer_suspend(program_id: &Pubkey, authority: &Pubkey, issuer: &Pubkey) 
     )
 }
 
-/// `issuer_reinstate`.
+/// `issuer_reinstate` restoring every attestation made before the suspension.
 pub fn issuer_reinstate(program_id: &Pubkey, authority: &Pubkey, issuer: &Pubkey) -> Instruction {
+    issuer_reinstate_voiding(program_id, authority, issuer, None)
+}
+
+/// `issuer_reinstate` voiding for good the attestations issued from `void_from` (Unix
+/// time) up to the suspension; `None` restores them all.
+pub fn issuer_reinstate_voiding(
+    program_id: &Pubkey,
+    authority: &Pubkey,
+    issuer: &Pubkey,
+    void_from: Option<i64>,
+) -> Instruction {
     build(
         program_id,
         issuer_govern(program_id, authority, issuer),
-        rekam::instruction::IssuerReinstate {},
+        rekam::instruction::IssuerReinstate {
+            args: rekam::IssuerReinstateArgs { void_from },
+        },
     )
 }
 

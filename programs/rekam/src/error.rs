@@ -246,6 +246,12 @@ pub enum RekamError {
     /// 6079
     #[msg("The study has paid as many contributions attested by this issuer as its terms allow")]
     IssuerContributionCap,
+    /// 6080
+    #[msg("The attestation was issued in a window that governance voided when it reinstated the issuer")]
+    AttestationVoided,
+    /// 6081
+    #[msg("A void window must start at or after 0 and no later than the suspension")]
+    InvalidVoidWindow,
 }
 
 impl RekamError {
@@ -331,6 +337,8 @@ impl RekamError {
         RekamError::MintHasFreezeAuthority,
         RekamError::PatientContributionLimit,
         RekamError::IssuerContributionCap,
+        RekamError::AttestationVoided,
+        RekamError::InvalidVoidWindow,
     ];
 
     /// The numeric code a transaction error carries (`Custom(code)`).

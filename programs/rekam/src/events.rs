@@ -50,6 +50,9 @@ pub struct IssuerStatusChanged {
     pub issuer: Pubkey,
     pub status: IssuerStatus,
     pub at: i64,
+    /// The issuer's void window after the change (see `Issuer::void_from`).
+    pub void_from: i64,
+    pub void_until: i64,
 }
 
 #[event]

@@ -62,12 +62,13 @@ pub mod rekam {
 
     /// Suspends an issuer: its attestations stop verifying.
     pub fn issuer_suspend(ctx: Context<IssuerGovern>) -> Result<()> {
-        ctx.accounts.set_status(IssuerStatus::Suspended)
+        ctx.accounts.suspend()
     }
 
-    /// Reinstates a suspended issuer.
-    pub fn issuer_reinstate(ctx: Context<IssuerGovern>) -> Result<()> {
-        ctx.accounts.set_status(IssuerStatus::Active)
+    /// Reinstates a suspended issuer, restoring or voiding (from `void_from`) what it
+    /// attested before the suspension.
+    pub fn issuer_reinstate(ctx: Context<IssuerGovern>, args: IssuerReinstateArgs) -> Result<()> {
+        ctx.accounts.reinstate(args)
     }
 
     /// The issuer moves to a new signing wallet and encryption key.

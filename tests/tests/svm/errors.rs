@@ -161,6 +161,8 @@ fn every_error_code_is_pinned() {
             6079,
             "IssuerContributionCap",
         ),
+        (RekamError::AttestationVoided, 6080, "AttestationVoided"),
+        (RekamError::InvalidVoidWindow, 6081, "InvalidVoidWindow"),
     ];
     assert_eq!(
         RekamError::ALL.len(),

@@ -93,6 +93,8 @@ fn accredit_records_roles_keys_and_status() {
             accredited_at: T0,
             status_changed_at: T0,
             attestations_issued: 0,
+            void_from: 0,
+            void_until: 0,
         }
     );
     assert!(issuer.invariant());

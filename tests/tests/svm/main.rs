@@ -20,6 +20,7 @@ mod prefund;
 mod properties;
 mod recovery_liveness;
 mod refusal_gaps;
+mod reinstatement;
 mod sizes;
 mod studies;
 mod study_approval;

@@ -41,12 +41,27 @@ pub enum Command {
         #[arg(value_parser = pubkey_arg)]
         issuer: Pubkey,
     },
-    /// Reinstate a suspended issuer.
-    #[command(after_help = "Example:\n  rekam issuer reinstate <ISSUER>")]
+    /// Reinstate a suspended issuer, saying what becomes of what it attested before the
+    /// suspension: restored (`--restore-all`) or void for good from a time on
+    /// (`--void-since`, e.g. when a stolen key was first used).
+    #[command(
+        after_help = "Examples:\n  rekam issuer reinstate <ISSUER> --restore-all\n  rekam issuer reinstate <ISSUER> --void-since 1767225600"
+    )]
     Reinstate {
         /// The issuer's account address (printed by `issuer accredit`).
         #[arg(value_parser = pubkey_arg)]
         issuer: Pubkey,
+        /// Every attestation made before the suspension is valid again.
+        #[arg(
+            long,
+            required_unless_present = "void_since",
+            conflicts_with = "void_since"
+        )]
+        restore_all: bool,
+        /// Attestations issued from this Unix time up to the suspension stay void for good
+        /// (0 voids everything issued before the suspension).
+        #[arg(long, value_name = "UNIX_SECONDS")]
+        void_since: Option<i64>,
     },
     /// Show an issuer.
     #[command(after_help = "Example:\n  rekam issuer show <ISSUER>")]
@@ -64,6 +79,8 @@ pub struct IssuerOut {
     pub roles: Vec<&'static str>,
     pub status: String,
     pub attestations_issued: u64,
+    /// Attestations issued in `[from, until)` are void (governance, at a reinstatement).
+    pub voided: Option<(i64, i64)>,
     pub signature: Option<String>,
 }
 
@@ -77,6 +94,11 @@ impl Render for IssuerOut {
             self.status,
             self.attestations_issued
         );
+        if let Some((from, until)) = self.voided {
+            out.push_str(&format!(
+                "\n  Voided:       attestations issued from {from} to {until} (Unix seconds)"
+            ));
+        }
         if let Some(sig) = &self.signature {
             out.push_str(&format!("\n  Signature:    {sig}"));
         }
@@ -114,6 +136,8 @@ fn describe(key: &Pubkey, issuer: &Issuer, signature: Option<String>) -> IssuerO
             .collect(),
         status: format!("{:?}", issuer.status),
         attestations_issued: issuer.attestations_issued,
+        voided: (issuer.void_from < issuer.void_until)
+            .then_some((issuer.void_from, issuer.void_until)),
         signature,
     }
 }
@@ -162,9 +186,13 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             let ix = ix::issuer_suspend(&pid, &signer.pubkey(), &issuer);
             (issuer, Some(app.chain.send(&[ix], &signer, &[])?))
         }
-        Command::Reinstate { issuer } => {
+        Command::Reinstate {
+            issuer,
+            restore_all: _,
+            void_since,
+        } => {
             let signer = app.signer()?.insecure_clone();
-            let ix = ix::issuer_reinstate(&pid, &signer.pubkey(), &issuer);
+            let ix = ix::issuer_reinstate_voiding(&pid, &signer.pubkey(), &issuer, void_since);
             (issuer, Some(app.chain.send(&[ix], &signer, &[])?))
         }
         Command::Show { issuer } => (issuer, None),

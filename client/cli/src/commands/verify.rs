@@ -25,6 +25,8 @@ pub fn status_of(a: &Attestation, issuer: &Issuer, now: i64) -> &'static str {
         "expired"
     } else if !issuer.is_active() {
         "issuer-suspended"
+    } else if issuer.voids(a.issued_at) {
+        "voided"
     } else {
         "active"
     }

@@ -71,6 +71,10 @@ pub enum VerifyError {
     Expired,
     #[error("the issuer is suspended")]
     IssuerSuspended,
+    #[error(
+        "governance voided the issuer's attestations of that time when it reinstated the issuer"
+    )]
+    Voided,
     #[error("the issuer no longer holds a role that may attest this kind")]
     IssuerRole,
     #[error("claim {index}: {source}")]
@@ -390,8 +394,8 @@ impl Presentation {
     }
 }
 
-/// The attestation's status now: not revoked, not expired, issuer active and still
-/// holding a role for the kind (the same rule `attestation_verify` applies on-chain).
+/// The attestation's status now: not revoked, not expired, issuer active, not in a
+/// window governance voided, and the issuer still holding a role for the kind (the same rule `attestation_verify` applies on-chain).
 pub fn live_status(view: &ChainView, now: i64) -> Result<(), VerifyError> {
     let a = &view.attestation;
     if a.is_revoked() {
@@ -402,6 +406,9 @@ pub fn live_status(view: &ChainView, now: i64) -> Result<(), VerifyError> {
     }
     if !view.issuer.is_active() {
         return Err(VerifyError::IssuerSuspended);
+    }
+    if view.issuer.voids(a.issued_at) {
+        return Err(VerifyError::Voided);
     }
     if !view.issuer.may_issue(a.kind) {
         return Err(VerifyError::IssuerRole);

@@ -41,6 +41,10 @@ pub fn check_active(
     require!(!attestation.is_revoked(), RekamError::AttestationRevoked);
     require!(!attestation.is_expired(now), RekamError::AttestationExpired);
     require!(issuer.is_active(), RekamError::IssuerSuspended);
+    require!(
+        !issuer.voids(attestation.issued_at),
+        RekamError::AttestationVoided
+    );
     Ok(VerifiedAttestation {
         kind: attestation.kind,
         treatment_day: attestation.treatment_day,

@@ -70,6 +70,8 @@ impl IssuerAccredit<'_> {
             accredited_at: now,
             status_changed_at: now,
             attestations_issued: 0,
+            void_from: 0,
+            void_until: 0,
         });
         events::emit(
             &self.event_authority,

@@ -44,6 +44,11 @@ pub struct Issuer {
     /// When the status last changed (suspension or reinstatement).
     pub status_changed_at: i64,
     pub attestations_issued: u64,
+    /// Attestations issued in `[void_from, void_until)` are void for good: governance
+    /// set this window when it reinstated the issuer after a suspension (for example
+    /// from when a stolen key was first used to the suspension). Empty (0, 0) otherwise.
+    pub void_from: i64,
+    pub void_until: i64,
 }
 
 impl Issuer {
@@ -55,6 +60,11 @@ impl Issuer {
 
     pub fn is_active(&self) -> bool {
         self.status == IssuerStatus::Active
+    }
+
+    /// Whether governance voided what this issuer attested at `issued_at`.
+    pub fn voids(&self, issued_at: i64) -> bool {
+        self.void_from <= issued_at && issued_at < self.void_until
     }
 
     /// Whether this issuer's roles allow attesting `kind`.

@@ -158,7 +158,10 @@ impl Study {
     /// Whether the study's ethics approval still holds: not revoked, not expired, and
     /// its board not suspended. Checked on every top-up, contribution and close.
     pub fn approval_active(&self, approval: &Attestation, board: &Issuer, now: i64) -> bool {
-        !approval.is_revoked() && !approval.is_expired(now) && board.is_active()
+        !approval.is_revoked()
+            && !approval.is_expired(now)
+            && board.is_active()
+            && !board.voids(approval.issued_at)
     }
 
     pub fn is_closed(&self) -> bool {
