@@ -38,3 +38,6 @@ export REKAM_TEST_S3_ACCESS_KEY="$REKAM_S3_ACCESS_KEY"
 export REKAM_TEST_S3_SECRET_KEY="$REKAM_S3_SECRET_KEY"
 
 cargo test --workspace --locked "$@"
+
+# The stateful fuzzer: a short seeded run (tests/fuzz/README.md; long runs are manual).
+cargo run --locked -p rekam-fuzz -- --instructions 50000 --seed 1
