@@ -3,7 +3,7 @@
 
 use anchor_lang::prelude::Pubkey;
 use anyhow::{anyhow, bail, Context};
-use rekam::{AccessReceipt, Attestation, Consent, Issuer, Patient};
+use rekam::{Attestation, Consent, Issuer, Patient};
 use rekam_client::chain::ChainClient;
 use rekam_client::crypto::identity::IDENTITY_MESSAGE;
 use rekam_client::crypto::Identity;
@@ -134,12 +134,6 @@ impl App {
         Ok(self
             .chain
             .list::<Consent>(Some((offsets::CONSENT_GRANTEE, *grantee)))?)
-    }
-
-    pub fn receipts_of(&self, consent: &Pubkey) -> anyhow::Result<Vec<(Pubkey, AccessReceipt)>> {
-        Ok(self
-            .chain
-            .list::<AccessReceipt>(Some((offsets::AFTER_HEADER, *consent)))?)
     }
 
     /// The record locator the issuing transaction recorded (SPL Memo), from chain data.

@@ -592,6 +592,40 @@ fn the_whole_story(mut store: Vec<(String, String)>) {
         .unwrap();
     assert_eq!(doctor_read["record"], Value::String(dx_att.clone()));
 
+    // The patient closes the revoked consent for its rent: its five receipts first (their
+    // rent back to the doctor, who paid it), then the consent. The trail, rebuilt from
+    // events for that consent now, is the same plus the close.
+    let doctor_before = rpc.get_balance(&doctor_kp.pubkey()).unwrap();
+    let closed = patient.ok(&["consent", "close", &consent_key]);
+    assert_eq!(
+        (
+            &closed["receipts_closed"],
+            &closed["receipts_already_closed"]
+        ),
+        (&Value::from(5), &Value::from(0))
+    );
+    assert!(rpc.get_account(&consent_key.parse().unwrap()).is_err());
+    let receipt_rent = rpc
+        .get_minimum_balance_for_rent_exemption(rekam::AccessReceipt::SIZE)
+        .unwrap();
+    assert_eq!(
+        rpc.get_balance(&doctor_kp.pubkey()).unwrap(),
+        doctor_before + 5 * receipt_rent
+    );
+    let after = patient.ok(&["audit"]);
+    let mut rebuilt: Vec<(String, String)> = after["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (s(e, "event"), s(e, "who")))
+        .collect();
+    rebuilt.sort();
+    expected.push(("close".into(), doc.clone()));
+    expected.sort();
+    assert_eq!(rebuilt, expected, "the trail survives the close");
+    let err = patient.fails(&["consent", "close", &consent_key]);
+    assert!(err.contains("does not exist"), "{err}");
+
     // The clinic revokes an attestation: it stops verifying, for anyone who checks again.
     let revoked = clinic.ok(&["attestation", "revoke", &vax_att]);
     assert_eq!(s(&revoked, "status"), "revoked");

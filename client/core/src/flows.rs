@@ -5,6 +5,8 @@
 //!
 //! - [`access`]: a provider reads shared records, receipt first.
 //! - [`attest`]: validate, encrypt, store and attest FHIR Bundles.
+//! - [`audit`]: the patient's audit trail, from accounts and, where closed, events.
+//! - [`close`]: the patient closes an ended consent and its receipts for their rent.
 //! - [`grant`]: the patient grants a consent with its key grant.
 //! - [`records`]: find a record's locator on chain, open the patient's own records.
 //! - [`present`]: list a record's claims, disclose chosen claims, verify a presentation.
@@ -14,6 +16,8 @@
 
 pub mod access;
 pub mod attest;
+pub mod audit;
+pub mod close;
 pub mod grant;
 pub mod present;
 pub mod records;

@@ -252,6 +252,12 @@ pub enum RekamError {
     /// 6081
     #[msg("A void window must start at or after 0 and no later than the suspension")]
     InvalidVoidWindow,
+    /// 6082
+    #[msg("The consent has not ended: revoke it, or wait until it expires")]
+    ConsentStillActive,
+    /// 6083
+    #[msg("The rent goes back to the receipt's reader: pass its wallet")]
+    AccessorMismatch,
 }
 
 impl RekamError {
@@ -339,6 +345,8 @@ impl RekamError {
         RekamError::IssuerContributionCap,
         RekamError::AttestationVoided,
         RekamError::InvalidVoidWindow,
+        RekamError::ConsentStillActive,
+        RekamError::AccessorMismatch,
     ];
 
     /// The numeric code a transaction error carries (`Custom(code)`).

@@ -109,6 +109,33 @@ pub struct ConsentRevoked {
     pub at: i64,
 }
 
+/// A consent closed for its rent: what the audit trail needs of it.
+#[event]
+pub struct ConsentClosed {
+    pub consent: Pubkey,
+    pub patient: Pubkey,
+    pub grantee: Pubkey,
+    pub purpose: Purpose,
+    pub starts_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: i64,
+    pub access_count: u64,
+    pub closed_at: i64,
+}
+
+/// An access receipt closed for its rent: its whole content.
+#[event]
+pub struct ReceiptClosed {
+    pub receipt: Pubkey,
+    pub consent: Pubkey,
+    pub attestation: Pubkey,
+    pub accessor: Pubkey,
+    pub purpose: Purpose,
+    pub index: u64,
+    pub accessed_at: i64,
+    pub closed_at: i64,
+}
+
 #[event]
 pub struct AccessRecorded {
     pub receipt: Pubkey,

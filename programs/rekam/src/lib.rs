@@ -137,6 +137,18 @@ pub mod rekam {
         ctx.accounts.revoke()
     }
 
+    /// The patient closes an ended consent and takes its rent back.
+    pub fn consent_close(ctx: Context<ConsentClose>) -> Result<()> {
+        ctx.accounts.handle()
+    }
+
+    /// The patient closes an access receipt of an ended or closed consent; the rent goes
+    /// back to the reader who paid it.
+    pub fn receipt_close(ctx: Context<ReceiptClose>, consent_index: u64) -> Result<()> {
+        let _ = consent_index; // used by the accounts' seeds
+        ctx.accounts.handle()
+    }
+
     /// A researcher opens an ethics-approved study and escrows its budget.
     pub fn study_open(ctx: Context<StudyOpen>, args: StudyOpenArgs) -> Result<()> {
         ctx.accounts.handle(args, &ctx.bumps)

@@ -351,13 +351,46 @@ fn run_study_and_guardian_cases() -> BTreeSet<String> {
         &mut s.w.fx,
         case("consent_update_key_grant", update, &[&p.authority]),
     ));
+
+    // receipt_close and consent_close: a read, then the consent revoked.
+    let mut s = Scene::new();
+    let pid = s.w.program_id();
+    let (consent, record, doctor) = (s.consent, s.record, s.doctor.insecure_clone());
+    let p = s.patient_clone();
+    s.w.access(
+        &doctor,
+        &p.key,
+        &consent,
+        &record,
+        rekam::Purpose::Treatment,
+    )
+    .expect("read");
+    s.w.revoke_consent(&p, &consent).expect("revoke");
+    let index = s.w.fx.fetch::<rekam::Consent>(&consent).index;
+    let receipt = ix::receipt_close(
+        &pid,
+        &p.authority.pubkey(),
+        &p.key,
+        index,
+        0,
+        &doctor.pubkey(),
+    );
+    covered.insert(run(
+        &mut s.w.fx,
+        case("receipt_close", receipt, &[&p.authority]),
+    ));
+    let close = ix::consent_close(&pid, &p.authority.pubkey(), &p.key, &consent);
+    covered.insert(run(
+        &mut s.w.fx,
+        case("consent_close", close, &[&p.authority]),
+    ));
     covered
 }
 
 #[test]
 fn every_instruction_refuses_a_missing_signer_and_none_is_left_out() {
     let mut covered = run_study_and_guardian_cases();
-    assert_eq!(covered.len(), 17, "every case above ran: {covered:?}");
+    assert_eq!(covered.len(), 19, "every case above ran: {covered:?}");
     // The instructions whose missing-signer cases live in `attacks.rs`.
     covered.extend(attacks_signer_cases().into_iter().map(String::from));
     covered.extend(NO_SIGNER.iter().map(|s| s.to_string()));

@@ -36,6 +36,15 @@ impl Host for Guarded {
     }
 }
 
+impl Host for Scene {
+    fn fresh() -> Self {
+        Scene::new()
+    }
+    fn scene(&mut self) -> &mut Scene {
+        self
+    }
+}
+
 impl Host for Market {
     fn fresh() -> Self {
         Market::new()
@@ -336,6 +345,57 @@ fn study_close(m: &mut Market) -> Case {
 const STUDY_CASES: [fn(&mut Market) -> Case; 4] =
     [study_open, study_top_up, study_contribute, study_close];
 
+/// A read, then the consent revoked: what `receipt_close` and `consent_close` need.
+fn ended_consent_with_a_receipt(s: &mut Scene) -> (TestPatient, u64) {
+    let p = s.patient_clone();
+    let doctor = s.doctor.insecure_clone();
+    let (consent, record) = (s.consent, s.record);
+    s.w.access(
+        &doctor,
+        &p.key,
+        &consent,
+        &record,
+        rekam::Purpose::Treatment,
+    )
+    .expect("read");
+    s.w.revoke_consent(&p, &consent).expect("revoke");
+    let index = s.w.fx.fetch::<rekam::Consent>(&consent).index;
+    (p, index)
+}
+
+fn receipt_close(s: &mut Scene) -> Case {
+    let (p, index) = ended_consent_with_a_receipt(s);
+    let pid = s.w.program_id();
+    Case {
+        name: "receipt_close",
+        ix: ix::receipt_close(
+            &pid,
+            &p.authority.pubkey(),
+            &p.key,
+            index,
+            0,
+            &s.doctor.pubkey(),
+        ),
+        signers: vec![p.authority.insecure_clone()],
+        reads: vec![
+            ("patient", p.key),
+            ("receipt", pda::access_receipt(&pid, &s.consent, 0)),
+        ],
+    }
+}
+
+fn consent_close(s: &mut Scene) -> Case {
+    let (p, _) = ended_consent_with_a_receipt(s);
+    Case {
+        name: "consent_close",
+        ix: ix::consent_close(&s.w.program_id(), &p.authority.pubkey(), &p.key, &s.consent),
+        signers: vec![p.authority.insecure_clone()],
+        reads: vec![("patient", p.key), ("consent", s.consent)],
+    }
+}
+
+const CLOSE_CASES: [fn(&mut Scene) -> Case; 2] = [receipt_close, consent_close];
+
 /// The instruction names these tables cover, for the coverage test.
 pub fn covered() -> Vec<&'static str> {
     let guardians = GUARDIAN_CASES
@@ -344,7 +404,10 @@ pub fn covered() -> Vec<&'static str> {
     let studies = STUDY_CASES
         .iter()
         .map(|setup| setup(&mut Market::new()).name);
-    guardians.chain(studies).collect()
+    let closes = CLOSE_CASES
+        .iter()
+        .map(|setup| setup(&mut Scene::new()).name);
+    guardians.chain(studies).chain(closes).collect()
 }
 
 fn send(s: &mut Scene, case: &Case) -> TxResult {
@@ -455,4 +518,19 @@ fn every_study_account_replaced_by_another_type_is_rejected() {
         &another_type,
     );
     assert_eq!(checked, 16, "instruction/account pairs");
+}
+
+#[test]
+fn every_closing_account_owned_by_another_program_or_of_another_type_is_rejected() {
+    let owner = forge_each(
+        &CLOSE_CASES,
+        Anchor::AccountOwnedByWrongProgram,
+        &owned_elsewhere,
+    );
+    let kind = forge_each(
+        &CLOSE_CASES,
+        Anchor::AccountDiscriminatorMismatch,
+        &another_type,
+    );
+    assert_eq!((owner, kind), (4, 4), "instruction/account pairs");
 }

@@ -163,6 +163,8 @@ fn every_error_code_is_pinned() {
         ),
         (RekamError::AttestationVoided, 6080, "AttestationVoided"),
         (RekamError::InvalidVoidWindow, 6081, "InvalidVoidWindow"),
+        (RekamError::ConsentStillActive, 6082, "ConsentStillActive"),
+        (RekamError::AccessorMismatch, 6083, "AccessorMismatch"),
     ];
     assert_eq!(
         RekamError::ALL.len(),

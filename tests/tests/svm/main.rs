@@ -10,6 +10,7 @@ mod attacks;
 mod attacks_more;
 mod attestations;
 mod claims;
+mod closing;
 mod config;
 mod consent;
 mod errors;

@@ -65,6 +65,35 @@ pub enum Command {
         #[arg(long)]
         no_rekey: bool,
     },
+    /// Close an ended (revoked or expired) consent and its access receipts for their rent:
+    /// the consent's to you, each receipt's to the reader who paid it. The audit trail
+    /// stays in the ledger's events; `rekam audit` no longer lists the closed receipts.
+    #[command(after_help = "Example:\n  rekam consent close <CONSENT>")]
+    Close {
+        /// The consent's address (from `rekam consent list`).
+        #[arg(value_parser = pubkey_arg)]
+        consent: Pubkey,
+    },
+}
+
+#[derive(Serialize)]
+pub struct ClosedOut {
+    pub consent: String,
+    pub receipts_closed: usize,
+    pub receipts_already_closed: usize,
+    pub signatures: Vec<String>,
+}
+
+impl Render for ClosedOut {
+    fn text(&self) -> String {
+        format!(
+            "Closed consent {}\n  Receipts closed: {} (already closed: {}), their rent back to their readers\n  Transactions:    {}",
+            self.consent,
+            self.receipts_closed,
+            self.receipts_already_closed,
+            self.signatures.join(", ")
+        )
+    }
 }
 
 pub fn parse_purpose(text: &str) -> anyhow::Result<Purpose> {
@@ -438,6 +467,19 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
         }
         Command::Revoke { consent, no_rekey } => {
             output::print(settings.output, &revoke(&mut app, &consent, !no_rekey)?)
+        }
+        Command::Close { consent } => {
+            let signer = app.signer()?.insecure_clone();
+            let closed = rekam_client::flows::close::close_consent(&app.chain, &signer, &consent)?;
+            output::print(
+                settings.output,
+                &ClosedOut {
+                    consent: closed.consent.to_string(),
+                    receipts_closed: closed.receipts_closed,
+                    receipts_already_closed: closed.receipts_already_closed,
+                    signatures: closed.signatures,
+                },
+            )
         }
     }
 }

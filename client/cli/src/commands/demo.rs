@@ -88,7 +88,7 @@ struct DemoSummary {
     steps: Vec<Step>,
     deployment: Initialized,
     attestations: Vec<String>,
-    audit: crate::commands::audit::Trail,
+    audit: rekam_client::flows::audit::Trail,
     token_flows: Vec<Step>,
 }
 
@@ -381,7 +381,7 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
         &say,
     )?;
 
-    let audit = crate::commands::audit::trail(&patient_app, &patient_key)?;
+    let audit = rekam_client::flows::audit::trail(&patient_app.chain, &patient_key)?;
     let summary = DemoSummary {
         validator_url: localnet.url.clone(),
         store: workdir.path().join("store").display().to_string(),
