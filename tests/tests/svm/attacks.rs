@@ -773,7 +773,7 @@ fn every_instruction(s: &Scene) -> Vec<Case> {
     ]
 }
 
-fn forge_each_account(expected: Anchor, forge: impl Fn(&mut Scene, &str, &Pubkey)) {
+fn forge_each_account(expected: u32, forge: impl Fn(&mut Scene, &str, &Pubkey)) {
     let cases = every_instruction(&Scene::new()).len();
     let mut checked = 0;
     for case in 0..cases {
@@ -784,10 +784,12 @@ fn forge_each_account(expected: Anchor, forge: impl Fn(&mut Scene, &str, &Pubkey
             let key = accounts.iter().find(|(r, _)| *r == role).expect("role").1;
             forge(&mut s, role, &key);
             let refs: Vec<&solana_keypair::Keypair> = signers.iter().collect();
-            let (_, err) = instruction_error(s.w.fx.send(&[ix], &refs));
+            let result = s.w.fx.send(&[ix], &refs);
+            assert!(result.is_err(), "{name}: forged {role} was accepted");
+            let (_, err) = instruction_error(result);
             assert_eq!(
                 err,
-                InstructionError::Custom(expected as u32),
+                InstructionError::Custom(expected),
                 "{name}: forged {role}"
             );
             checked += 1;
@@ -801,21 +803,35 @@ fn forge_each_account(expected: Anchor, forge: impl Fn(&mut Scene, &str, &Pubkey
 
 #[test]
 fn every_program_account_owned_by_another_program_is_rejected() {
-    forge_each_account(Anchor::AccountOwnedByWrongProgram, |s, _, key| {
+    forge_each_account(Anchor::AccountOwnedByWrongProgram as u32, |s, _, key| {
         set_owner(&mut s.w.fx, key, anchor_lang::system_program::ID)
     });
 }
 
 #[test]
 fn every_program_account_replaced_by_another_type_is_rejected() {
-    forge_each_account(Anchor::AccountDiscriminatorMismatch, |s, role, key| {
-        // A genuine program account of a different type, put where this one was.
-        let impostor = match role {
-            "patient" => s.clinic.key,
-            "consent" | "config" => s.record,
-            _ => s.patient.key,
-        };
-        let account = s.w.fx.account(&impostor).expect("impostor exists");
+    forge_each_account(
+        Anchor::AccountDiscriminatorMismatch as u32,
+        |s, role, key| {
+            // A genuine program account of a different type, put where this one was.
+            let impostor = match role {
+                "patient" => s.clinic.key,
+                "consent" | "config" => s.record,
+                _ => s.patient.key,
+            };
+            let account = s.w.fx.account(&impostor).expect("impostor exists");
+            s.w.fx.put(*key, account);
+        },
+    );
+}
+
+#[test]
+fn every_program_account_of_a_later_version_is_rejected() {
+    // The version byte follows the 1-byte discriminator; a later layout is refused rather
+    // than misread (docs/program.md, Errors).
+    forge_each_account(RekamError::UnsupportedVersion.code(), |s, _, key| {
+        let mut account = s.w.fx.account(key).expect("account exists");
+        account.data[1] = rekam::ACCOUNT_VERSION + 1;
         s.w.fx.put(*key, account);
     });
 }

@@ -419,7 +419,7 @@ fn send(s: &mut Scene, case: &Case) -> TxResult {
 /// account gives `expected` with every account of the instruction unchanged.
 fn forge_each<H: Host>(
     cases: &[fn(&mut H) -> Case],
-    expected: Anchor,
+    expected: u32,
     forge: &impl Fn(&mut Scene, &str, &Pubkey),
 ) -> usize {
     let mut checked = 0;
@@ -446,7 +446,7 @@ fn forge_each<H: Host>(
             let (_, err) = instruction_error(send(s, &case));
             assert_eq!(
                 err,
-                InstructionError::Custom(expected as u32),
+                InstructionError::Custom(expected),
                 "{}: forged {role}",
                 case.name
             );
@@ -484,7 +484,7 @@ fn another_type(s: &mut Scene, role: &str, key: &Pubkey) {
 fn every_guardian_account_owned_by_another_program_is_rejected() {
     let checked = forge_each(
         &GUARDIAN_CASES,
-        Anchor::AccountOwnedByWrongProgram,
+        Anchor::AccountOwnedByWrongProgram as u32,
         &owned_elsewhere,
     );
     assert_eq!(checked, 26, "instruction/account pairs");
@@ -494,7 +494,7 @@ fn every_guardian_account_owned_by_another_program_is_rejected() {
 fn every_guardian_account_replaced_by_another_type_is_rejected() {
     let checked = forge_each(
         &GUARDIAN_CASES,
-        Anchor::AccountDiscriminatorMismatch,
+        Anchor::AccountDiscriminatorMismatch as u32,
         &another_type,
     );
     assert_eq!(checked, 26, "instruction/account pairs");
@@ -504,7 +504,7 @@ fn every_guardian_account_replaced_by_another_type_is_rejected() {
 fn every_study_account_owned_by_another_program_is_rejected() {
     let checked = forge_each(
         &STUDY_CASES,
-        Anchor::AccountOwnedByWrongProgram,
+        Anchor::AccountOwnedByWrongProgram as u32,
         &owned_elsewhere,
     );
     assert_eq!(checked, 16, "instruction/account pairs");
@@ -514,7 +514,7 @@ fn every_study_account_owned_by_another_program_is_rejected() {
 fn every_study_account_replaced_by_another_type_is_rejected() {
     let checked = forge_each(
         &STUDY_CASES,
-        Anchor::AccountDiscriminatorMismatch,
+        Anchor::AccountDiscriminatorMismatch as u32,
         &another_type,
     );
     assert_eq!(checked, 16, "instruction/account pairs");
@@ -524,13 +524,31 @@ fn every_study_account_replaced_by_another_type_is_rejected() {
 fn every_closing_account_owned_by_another_program_or_of_another_type_is_rejected() {
     let owner = forge_each(
         &CLOSE_CASES,
-        Anchor::AccountOwnedByWrongProgram,
+        Anchor::AccountOwnedByWrongProgram as u32,
         &owned_elsewhere,
     );
     let kind = forge_each(
         &CLOSE_CASES,
-        Anchor::AccountDiscriminatorMismatch,
+        Anchor::AccountDiscriminatorMismatch as u32,
         &another_type,
     );
     assert_eq!((owner, kind), (4, 4), "instruction/account pairs");
+}
+
+/// An account of a later layout version (a program rolled back after an upgrade would
+/// otherwise misread it): `UnsupportedVersion`, for every account every table reads.
+fn later_version(s: &mut Scene, _: &str, key: &Pubkey) {
+    let mut account = s.w.fx.account(key).expect("account exists");
+    // The 1-byte discriminator, then the version byte.
+    account.data[1] = rekam::ACCOUNT_VERSION + 1;
+    s.w.fx.put(*key, account);
+}
+
+#[test]
+fn every_account_of_a_later_version_is_rejected() {
+    let code = rekam::RekamError::UnsupportedVersion.code();
+    let checked = forge_each(&GUARDIAN_CASES, code, &later_version)
+        + forge_each(&STUDY_CASES, code, &later_version)
+        + forge_each(&CLOSE_CASES, code, &later_version);
+    assert_eq!(checked, 26 + 16 + 4, "instruction/account pairs");
 }

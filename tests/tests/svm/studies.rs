@@ -1012,3 +1012,36 @@ fn a_small_price_still_pays_its_fee() {
     assert_eq!(c.copy_hash, consent.key_grant.hash);
     assert_ne!(c.copy_hash, [0; 32]);
 }
+
+#[test]
+fn a_zero_fee_deployment_pays_the_whole_price_and_moves_nothing_to_the_treasury() {
+    let mut m = Market::new();
+    let study = m.study;
+    m.s.w
+        .fx
+        .edit::<rekam::Config>(&pda::config(&m.pid()), |c| c.protocol_fee_bps = 0);
+    let before = m.balances(&study);
+    let p = m.s.patient_clone();
+    let (record, clinic) = (m.s.record, m.s.clinic.key);
+    let out = m
+        .contribute(&study, &p, &record, &clinic)
+        .expect("zero-fee contribution");
+    assert_eq!(m.wallet_balance(&p.authority.pubkey()), PRICE);
+    assert_eq!(
+        m.balances(&study),
+        Balances {
+            researcher: before.researcher,
+            escrow: before.escrow - PRICE,
+            treasury: before.treasury,
+        }
+    );
+    let c: Contribution =
+        m.s.w
+            .fx
+            .fetch(&pda::contribution(&m.pid(), &study, &record));
+    assert_eq!((c.payout, c.fee), (PRICE, 0));
+    let s: Study = m.s.w.fx.fetch(&study);
+    assert_eq!((s.paid, s.fees), (PRICE, 0));
+    let paid = out.events::<ContributionPaid>(&m.pid());
+    assert_eq!((paid[0].payout, paid[0].fee), (PRICE, 0));
+}

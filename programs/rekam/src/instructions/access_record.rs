@@ -32,7 +32,12 @@ pub struct AccessRecord<'info> {
     #[account(mut)]
     pub accessor: Signer<'info>,
 
-    #[account(mut, seeds = [PATIENT_SEED, patient.pseudonym.as_ref()], bump = patient.bump)]
+    #[account(
+        mut,
+        seeds = [PATIENT_SEED, patient.pseudonym.as_ref()],
+        bump = patient.bump,
+        constraint = patient.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
+    )]
     pub patient: Account<'info, Patient>,
 
     #[account(
@@ -41,16 +46,19 @@ pub struct AccessRecord<'info> {
         bump = consent.bump,
         has_one = patient @ RekamError::PatientMismatch,
         constraint = consent.grantee == accessor.key() @ RekamError::NotGrantee,
+        constraint = consent.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub consent: Account<'info, Consent>,
 
     #[account(
         constraint = attestation.patient == patient.key() @ RekamError::PatientMismatch,
         has_one = issuer @ RekamError::IssuerMismatch,
+        constraint = attestation.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub attestation: Account<'info, Attestation>,
 
     /// The issuer of the attestation (its status decides non-emergency reads).
+    #[account(constraint = issuer.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion)]
     pub issuer: Account<'info, Issuer>,
 
     /// CHECK: the canonical `["access", consent, access_count]` PDA (seeds); created and

@@ -45,10 +45,12 @@ pub struct AttestationIssue<'info> {
         seeds = [ISSUER_SEED, issuer.registry_id_hash.as_ref()],
         bump = issuer.bump,
         has_one = authority @ RekamError::NotIssuerAuthority,
+        constraint = issuer.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub issuer: Account<'info, Issuer>,
 
     /// The patient the record is about; absent (the program id) for an ethics approval.
+    #[account(constraint = patient.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion)]
     pub patient: Option<Account<'info, Patient>>,
 
     #[account(

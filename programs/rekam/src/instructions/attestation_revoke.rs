@@ -7,7 +7,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::ISSUER_SEED;
+use crate::constants::{ACCOUNT_VERSION, ISSUER_SEED};
 use crate::error::RekamError;
 use crate::events::{self, AttestationRevoked};
 use crate::state::{Attestation, Issuer};
@@ -21,10 +21,15 @@ pub struct AttestationRevoke<'info> {
         seeds = [ISSUER_SEED, issuer.registry_id_hash.as_ref()],
         bump = issuer.bump,
         has_one = authority @ RekamError::NotIssuerAuthority,
+        constraint = issuer.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub issuer: Account<'info, Issuer>,
 
-    #[account(mut, has_one = issuer @ RekamError::IssuerMismatch)]
+    #[account(
+        mut,
+        has_one = issuer @ RekamError::IssuerMismatch,
+        constraint = attestation.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
+    )]
     pub attestation: Account<'info, Attestation>,
 }
 

@@ -7,14 +7,19 @@
 
 use anchor_lang::prelude::*;
 
+use crate::constants::ACCOUNT_VERSION;
 use crate::error::RekamError;
 use crate::platform;
 use crate::state::{Attestation, Issuer, VerifiedAttestation};
 
 #[derive(Accounts)]
 pub struct AttestationVerify<'info> {
-    #[account(has_one = issuer @ RekamError::IssuerMismatch)]
+    #[account(
+        has_one = issuer @ RekamError::IssuerMismatch,
+        constraint = attestation.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
+    )]
     pub attestation: Account<'info, Attestation>,
+    #[account(constraint = issuer.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion)]
     pub issuer: Account<'info, Issuer>,
 }
 

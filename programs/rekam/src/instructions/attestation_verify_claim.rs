@@ -15,6 +15,7 @@
 use anchor_lang::prelude::*;
 
 use crate::claim_tree::{self, ProofError};
+use crate::constants::ACCOUNT_VERSION;
 use crate::error::RekamError;
 use crate::instructions::attestation_verify::check_active;
 use crate::platform;
@@ -32,8 +33,12 @@ pub struct AttestationVerifyClaimArgs {
 
 #[derive(Accounts)]
 pub struct AttestationVerifyClaim<'info> {
-    #[account(has_one = issuer @ RekamError::IssuerMismatch)]
+    #[account(
+        has_one = issuer @ RekamError::IssuerMismatch,
+        constraint = attestation.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
+    )]
     pub attestation: Account<'info, Attestation>,
+    #[account(constraint = issuer.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion)]
     pub issuer: Account<'info, Issuer>,
 }
 

@@ -6,7 +6,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::CONFIG_SEED;
+use crate::constants::{ACCOUNT_VERSION, CONFIG_SEED};
 use crate::error::RekamError;
 use crate::events::{self, GovernanceRotated};
 use crate::state::Config;
@@ -16,7 +16,12 @@ use crate::state::Config;
 pub struct ConfigAuthorityAccept<'info> {
     pub new_authority: Signer<'info>,
 
-    #[account(mut, seeds = [CONFIG_SEED], bump = config.bump)]
+    #[account(
+        mut,
+        seeds = [CONFIG_SEED],
+        bump = config.bump,
+        constraint = config.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
+    )]
     pub config: Account<'info, Config>,
 }
 

@@ -6,7 +6,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::CONFIG_SEED;
+use crate::constants::{ACCOUNT_VERSION, CONFIG_SEED};
 use crate::error::RekamError;
 use crate::events::{self, GovernanceProposed};
 use crate::state::Config;
@@ -21,6 +21,7 @@ pub struct ConfigAuthorityPropose<'info> {
         seeds = [CONFIG_SEED],
         bump = config.bump,
         has_one = authority @ RekamError::NotGovernanceAuthority,
+        constraint = config.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub config: Account<'info, Config>,
 }

@@ -9,7 +9,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::{CONSENT_SEED, PATIENT_SEED};
+use crate::constants::{ACCOUNT_VERSION, CONSENT_SEED, PATIENT_SEED};
 use crate::error::RekamError;
 use crate::events::{self, ConsentExtended, ConsentKeyGrantUpdated, ConsentRevoked};
 use crate::state::{Consent, KeyGrant, Patient};
@@ -23,6 +23,7 @@ pub struct ConsentChange<'info> {
         seeds = [PATIENT_SEED, patient.pseudonym.as_ref()],
         bump = patient.bump,
         has_one = authority @ RekamError::NotPatientAuthority,
+        constraint = patient.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub patient: Account<'info, Patient>,
 
@@ -31,6 +32,7 @@ pub struct ConsentChange<'info> {
         seeds = [CONSENT_SEED, patient.key().as_ref(), &consent.index.to_le_bytes()],
         bump = consent.bump,
         has_one = patient @ RekamError::PatientMismatch,
+        constraint = consent.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub consent: Account<'info, Consent>,
 }

@@ -40,6 +40,7 @@ pub struct ConsentGrant<'info> {
         seeds = [PATIENT_SEED, patient.pseudonym.as_ref()],
         bump = patient.bump,
         has_one = authority @ RekamError::NotPatientAuthority,
+        constraint = patient.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub patient: Account<'info, Patient>,
 

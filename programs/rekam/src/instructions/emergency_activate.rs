@@ -32,13 +32,19 @@ pub struct EmergencyActivate<'info> {
     #[account(mut)]
     pub guardian: Signer<'info>,
 
-    #[account(mut, seeds = [PATIENT_SEED, patient.pseudonym.as_ref()], bump = patient.bump)]
+    #[account(
+        mut,
+        seeds = [PATIENT_SEED, patient.pseudonym.as_ref()],
+        bump = patient.bump,
+        constraint = patient.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
+    )]
     pub patient: Account<'info, Patient>,
 
     #[account(
         seeds = [GUARDIANS_SEED, patient.key().as_ref()],
         bump = guardianship.bump,
         has_one = patient @ RekamError::PatientMismatch,
+        constraint = guardianship.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub guardianship: Account<'info, Guardianship>,
 
@@ -47,11 +53,15 @@ pub struct EmergencyActivate<'info> {
         seeds = [EMERGENCY_SEED, patient.key().as_ref(), &request.index.to_le_bytes()],
         bump = request.bump,
         has_one = patient @ RekamError::PatientMismatch,
+        constraint = request.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub request: Account<'info, EmergencyRequest>,
 
     /// The requesting clinic, which must still be accredited and active.
-    #[account(address = request.issuer @ RekamError::IssuerMismatch)]
+    #[account(
+        address = request.issuer @ RekamError::IssuerMismatch,
+        constraint = issuer.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
+    )]
     pub issuer: Account<'info, Issuer>,
 
     #[account(

@@ -11,7 +11,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::{EMERGENCY_SEED, GUARDIANS_SEED};
+use crate::constants::{ACCOUNT_VERSION, EMERGENCY_SEED, GUARDIANS_SEED};
 use crate::error::RekamError;
 use crate::events::{self, EmergencyApproved};
 use crate::state::{add_approval, valid_approvals, EmergencyRequest, Guardianship};
@@ -24,6 +24,7 @@ pub struct EmergencyApprove<'info> {
     #[account(
         seeds = [GUARDIANS_SEED, guardianship.patient.as_ref()],
         bump = guardianship.bump,
+        constraint = guardianship.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub guardianship: Account<'info, Guardianship>,
 
@@ -32,6 +33,7 @@ pub struct EmergencyApprove<'info> {
         seeds = [EMERGENCY_SEED, request.patient.as_ref(), &request.index.to_le_bytes()],
         bump = request.bump,
         constraint = request.patient == guardianship.patient @ RekamError::PatientMismatch,
+        constraint = request.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub request: Account<'info, EmergencyRequest>,
 }

@@ -10,7 +10,9 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::{CONSENT_SEED, EMERGENCY_SEED, GUARDIANS_SEED, PATIENT_SEED};
+use crate::constants::{
+    ACCOUNT_VERSION, CONSENT_SEED, EMERGENCY_SEED, GUARDIANS_SEED, PATIENT_SEED,
+};
 use crate::error::RekamError;
 use crate::events::{self, ConsentRevoked, EmergencyEnded};
 use crate::state::{Consent, ConsentState, EmergencyRequest, Guardianship, Patient};
@@ -20,13 +22,18 @@ use crate::state::{Consent, ConsentState, EmergencyRequest, Guardianship, Patien
 pub struct EmergencyEnd<'info> {
     pub signer: Signer<'info>,
 
-    #[account(seeds = [PATIENT_SEED, patient.pseudonym.as_ref()], bump = patient.bump)]
+    #[account(
+        seeds = [PATIENT_SEED, patient.pseudonym.as_ref()],
+        bump = patient.bump,
+        constraint = patient.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
+    )]
     pub patient: Account<'info, Patient>,
 
     #[account(
         seeds = [GUARDIANS_SEED, patient.key().as_ref()],
         bump = guardianship.bump,
         has_one = patient @ RekamError::PatientMismatch,
+        constraint = guardianship.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub guardianship: Account<'info, Guardianship>,
 
@@ -36,6 +43,7 @@ pub struct EmergencyEnd<'info> {
         bump = request.bump,
         has_one = patient @ RekamError::PatientMismatch,
         has_one = consent @ RekamError::EmergencyNotActive,
+        constraint = request.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub request: Account<'info, EmergencyRequest>,
 
@@ -44,6 +52,7 @@ pub struct EmergencyEnd<'info> {
         seeds = [CONSENT_SEED, patient.key().as_ref(), &consent.index.to_le_bytes()],
         bump = consent.bump,
         has_one = patient @ RekamError::PatientMismatch,
+        constraint = consent.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub consent: Account<'info, Consent>,
 }

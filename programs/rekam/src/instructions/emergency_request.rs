@@ -32,10 +32,17 @@ pub struct EmergencyRequestOpen<'info> {
     #[account(mut)]
     pub requester: Signer<'info>,
 
-    #[account(constraint = issuer.authority == requester.key() @ RekamError::NotIssuerAuthority)]
+    #[account(
+        constraint = issuer.authority == requester.key() @ RekamError::NotIssuerAuthority,
+        constraint = issuer.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
+    )]
     pub issuer: Account<'info, Issuer>,
 
-    #[account(seeds = [PATIENT_SEED, patient.pseudonym.as_ref()], bump = patient.bump)]
+    #[account(
+        seeds = [PATIENT_SEED, patient.pseudonym.as_ref()],
+        bump = patient.bump,
+        constraint = patient.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
+    )]
     pub patient: Account<'info, Patient>,
 
     #[account(
@@ -43,6 +50,7 @@ pub struct EmergencyRequestOpen<'info> {
         seeds = [GUARDIANS_SEED, patient.key().as_ref()],
         bump = guardianship.bump,
         has_one = patient @ RekamError::PatientMismatch,
+        constraint = guardianship.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub guardianship: Account<'info, Guardianship>,
 

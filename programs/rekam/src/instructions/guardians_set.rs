@@ -31,6 +31,7 @@ pub struct GuardiansInit<'info> {
         seeds = [PATIENT_SEED, patient.pseudonym.as_ref()],
         bump = patient.bump,
         has_one = authority @ RekamError::NotPatientAuthority,
+        constraint = patient.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub patient: Account<'info, Patient>,
 
@@ -55,6 +56,7 @@ pub struct GuardiansChange<'info> {
         seeds = [PATIENT_SEED, patient.pseudonym.as_ref()],
         bump = patient.bump,
         has_one = authority @ RekamError::NotPatientAuthority,
+        constraint = patient.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub patient: Account<'info, Patient>,
 
@@ -63,6 +65,7 @@ pub struct GuardiansChange<'info> {
         seeds = [GUARDIANS_SEED, patient.key().as_ref()],
         bump = guardianship.bump,
         has_one = patient @ RekamError::PatientMismatch,
+        constraint = guardianship.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub guardianship: Account<'info, Guardianship>,
 }

@@ -33,6 +33,7 @@ pub struct IssuerAccredit<'info> {
         seeds = [CONFIG_SEED],
         bump = config.bump,
         has_one = authority @ RekamError::NotGovernanceAuthority,
+        constraint = config.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub config: Account<'info, Config>,
 

@@ -15,7 +15,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::{CONFIG_SEED, ISSUER_SEED};
+use crate::constants::{ACCOUNT_VERSION, CONFIG_SEED, ISSUER_SEED};
 use crate::error::RekamError;
 use crate::events::{self, IssuerStatusChanged};
 use crate::state::{Config, Issuer, IssuerStatus};
@@ -29,6 +29,7 @@ pub struct IssuerGovern<'info> {
         seeds = [CONFIG_SEED],
         bump = config.bump,
         has_one = authority @ RekamError::NotGovernanceAuthority,
+        constraint = config.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub config: Account<'info, Config>,
 
@@ -36,6 +37,7 @@ pub struct IssuerGovern<'info> {
         mut,
         seeds = [ISSUER_SEED, issuer.registry_id_hash.as_ref()],
         bump = issuer.bump,
+        constraint = issuer.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub issuer: Account<'info, Issuer>,
 }

@@ -9,7 +9,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::ISSUER_SEED;
+use crate::constants::{ACCOUNT_VERSION, ISSUER_SEED};
 use crate::error::RekamError;
 use crate::events::{self, IssuerKeysRotated};
 use crate::state::Issuer;
@@ -26,6 +26,7 @@ pub struct IssuerRotateKeys<'info> {
         seeds = [ISSUER_SEED, issuer.registry_id_hash.as_ref()],
         bump = issuer.bump,
         has_one = authority @ RekamError::NotIssuerAuthority,
+        constraint = issuer.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub issuer: Account<'info, Issuer>,
 }

@@ -20,7 +20,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::{ACCESS_SEED, CONSENT_SEED, PATIENT_SEED};
+use crate::constants::{ACCESS_SEED, ACCOUNT_VERSION, CONSENT_SEED, PATIENT_SEED};
 use crate::error::RekamError;
 use crate::events::{self, ReceiptClosed};
 use crate::state::{AccessReceipt, Consent, ConsentState, Patient};
@@ -35,6 +35,7 @@ pub struct ReceiptClose<'info> {
         seeds = [PATIENT_SEED, patient.pseudonym.as_ref()],
         bump = patient.bump,
         has_one = authority @ RekamError::NotPatientAuthority,
+        constraint = patient.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub patient: Account<'info, Patient>,
 
@@ -51,6 +52,7 @@ pub struct ReceiptClose<'info> {
         close = accessor,
         seeds = [ACCESS_SEED, consent.key().as_ref(), &receipt.index.to_le_bytes()],
         bump = receipt.bump,
+        constraint = receipt.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub receipt: Account<'info, AccessReceipt>,
 
@@ -65,6 +67,10 @@ impl ReceiptClose<'_> {
         if self.consent.owner == &crate::ID {
             let data = self.consent.try_borrow_data()?;
             let consent = Consent::try_deserialize(&mut &data[..])?;
+            require!(
+                consent.version == ACCOUNT_VERSION,
+                RekamError::UnsupportedVersion
+            );
             require!(
                 matches!(
                     consent.state(now),

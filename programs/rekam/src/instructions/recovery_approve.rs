@@ -9,7 +9,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::{GUARDIANS_SEED, RECOVERY_SEED};
+use crate::constants::{ACCOUNT_VERSION, GUARDIANS_SEED, RECOVERY_SEED};
 use crate::error::RekamError;
 use crate::events::{self, RecoveryApproved};
 use crate::state::{add_approval, Guardianship, Recovery};
@@ -22,6 +22,7 @@ pub struct RecoveryApprove<'info> {
     #[account(
         seeds = [GUARDIANS_SEED, guardianship.patient.as_ref()],
         bump = guardianship.bump,
+        constraint = guardianship.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub guardianship: Account<'info, Guardianship>,
 
@@ -30,6 +31,7 @@ pub struct RecoveryApprove<'info> {
         seeds = [RECOVERY_SEED, recovery.patient.as_ref()],
         bump = recovery.bump,
         constraint = recovery.patient == guardianship.patient @ RekamError::PatientMismatch,
+        constraint = recovery.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub recovery: Account<'info, Recovery>,
 }

@@ -18,7 +18,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::{GUARDIANS_SEED, PATIENT_SEED, RECOVERY_SEED};
+use crate::constants::{ACCOUNT_VERSION, GUARDIANS_SEED, PATIENT_SEED, RECOVERY_SEED};
 use crate::error::RekamError;
 use crate::events::{self, RecoveryCancelled};
 use crate::state::{Guardianship, Patient, Recovery};
@@ -28,13 +28,18 @@ use crate::state::{Guardianship, Patient, Recovery};
 pub struct RecoveryCancel<'info> {
     pub signer: Signer<'info>,
 
-    #[account(seeds = [PATIENT_SEED, patient.pseudonym.as_ref()], bump = patient.bump)]
+    #[account(
+        seeds = [PATIENT_SEED, patient.pseudonym.as_ref()],
+        bump = patient.bump,
+        constraint = patient.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
+    )]
     pub patient: Account<'info, Patient>,
 
     #[account(
         seeds = [GUARDIANS_SEED, patient.key().as_ref()],
         bump = guardianship.bump,
         has_one = patient @ RekamError::PatientMismatch,
+        constraint = guardianship.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub guardianship: Account<'info, Guardianship>,
 
@@ -44,6 +49,7 @@ pub struct RecoveryCancel<'info> {
         bump = recovery.bump,
         has_one = proposer,
         close = proposer,
+        constraint = recovery.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub recovery: Account<'info, Recovery>,
 

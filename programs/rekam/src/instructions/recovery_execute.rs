@@ -14,7 +14,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::constants::{GUARDIANS_SEED, PATIENT_SEED, RECOVERY_SEED};
+use crate::constants::{ACCOUNT_VERSION, GUARDIANS_SEED, PATIENT_SEED, RECOVERY_SEED};
 use crate::error::RekamError;
 use crate::events::{self, PatientRecovered};
 use crate::state::{Guardianship, Patient, Recovery};
@@ -24,13 +24,19 @@ use crate::state::{Guardianship, Patient, Recovery};
 pub struct RecoveryExecute<'info> {
     pub new_authority: Signer<'info>,
 
-    #[account(mut, seeds = [PATIENT_SEED, patient.pseudonym.as_ref()], bump = patient.bump)]
+    #[account(
+        mut,
+        seeds = [PATIENT_SEED, patient.pseudonym.as_ref()],
+        bump = patient.bump,
+        constraint = patient.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
+    )]
     pub patient: Account<'info, Patient>,
 
     #[account(
         seeds = [GUARDIANS_SEED, patient.key().as_ref()],
         bump = guardianship.bump,
         has_one = patient @ RekamError::PatientMismatch,
+        constraint = guardianship.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub guardianship: Account<'info, Guardianship>,
 
@@ -41,6 +47,7 @@ pub struct RecoveryExecute<'info> {
         has_one = proposer,
         has_one = new_authority @ RekamError::NotNewAuthority,
         close = proposer,
+        constraint = recovery.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub recovery: Account<'info, Recovery>,
 

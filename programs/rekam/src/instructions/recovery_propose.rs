@@ -23,13 +23,18 @@ pub struct RecoveryPropose<'info> {
     #[account(mut)]
     pub guardian: Signer<'info>,
 
-    #[account(seeds = [PATIENT_SEED, patient.pseudonym.as_ref()], bump = patient.bump)]
+    #[account(
+        seeds = [PATIENT_SEED, patient.pseudonym.as_ref()],
+        bump = patient.bump,
+        constraint = patient.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
+    )]
     pub patient: Account<'info, Patient>,
 
     #[account(
         seeds = [GUARDIANS_SEED, patient.key().as_ref()],
         bump = guardianship.bump,
         has_one = patient @ RekamError::PatientMismatch,
+        constraint = guardianship.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub guardianship: Account<'info, Guardianship>,
 

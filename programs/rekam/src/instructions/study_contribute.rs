@@ -65,16 +65,23 @@ pub struct StudyContribute<'info> {
         seeds = [PATIENT_SEED, patient.pseudonym.as_ref()],
         bump = patient.bump,
         has_one = authority @ RekamError::NotPatientAuthority,
+        constraint = patient.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub patient: Box<Account<'info, Patient>>,
 
-    #[account(seeds = [CONFIG_SEED], bump = config.bump, has_one = treasury)]
+    #[account(
+        seeds = [CONFIG_SEED],
+        bump = config.bump,
+        has_one = treasury,
+        constraint = config.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
+    )]
     pub config: Box<Account<'info, Config>>,
 
     #[account(
         mut,
         seeds = [STUDY_SEED, study.researcher.as_ref(), &study.id.to_le_bytes()],
         bump = study.bump,
+        constraint = study.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub study: Box<Account<'info, Study>>,
 
@@ -88,9 +95,11 @@ pub struct StudyContribute<'info> {
     #[account(
         constraint = attestation.patient == patient.key() @ RekamError::PatientMismatch,
         has_one = issuer @ RekamError::IssuerMismatch,
+        constraint = attestation.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub attestation: Box<Account<'info, Attestation>>,
 
+    #[account(constraint = issuer.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion)]
     pub issuer: Box<Account<'info, Issuer>>,
 
     #[account(
@@ -132,11 +141,17 @@ pub struct StudyContribute<'info> {
     pub system_program: Program<'info, System>,
 
     /// The study's ethics approval, re-checked on every use (audit finding 3).
-    #[account(address = study.ethics_approval @ RekamError::ApprovalMismatch)]
+    #[account(
+        address = study.ethics_approval @ RekamError::ApprovalMismatch,
+        constraint = ethics_approval.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
+    )]
     pub ethics_approval: Box<Account<'info, Attestation>>,
 
     /// The ethics board that issued the approval.
-    #[account(address = ethics_approval.issuer @ RekamError::IssuerMismatch)]
+    #[account(
+        address = ethics_approval.issuer @ RekamError::IssuerMismatch,
+        constraint = ethics_board.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
+    )]
     pub ethics_board: Box<Account<'info, Issuer>>,
 
     /// CHECK: the patient's tally in this study (seeds pinned here); read or created by

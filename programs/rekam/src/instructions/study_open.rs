@@ -48,12 +48,17 @@ pub struct StudyOpen<'info> {
         seeds = [CONFIG_SEED],
         bump = config.bump,
         constraint = config.treasury_mint == mint.key() @ RekamError::TreasuryMintMismatch,
+        constraint = config.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub config: Box<Account<'info, Config>>,
 
-    #[account(has_one = issuer @ RekamError::IssuerMismatch)]
+    #[account(
+        has_one = issuer @ RekamError::IssuerMismatch,
+        constraint = ethics_approval.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
+    )]
     pub ethics_approval: Box<Account<'info, Attestation>>,
 
+    #[account(constraint = issuer.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion)]
     pub issuer: Box<Account<'info, Issuer>>,
 
     #[account(

@@ -15,7 +15,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
 
-use crate::constants::STUDY_SEED;
+use crate::constants::{ACCOUNT_VERSION, STUDY_SEED};
 use crate::error::RekamError;
 use crate::events::{self, StudyFunded};
 use crate::state::{Attestation, Issuer, Study};
@@ -29,6 +29,7 @@ pub struct StudyTopUp<'info> {
         mut,
         seeds = [STUDY_SEED, study.researcher.as_ref(), &study.id.to_le_bytes()],
         bump = study.bump,
+        constraint = study.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub study: Box<Account<'info, Study>>,
 
@@ -45,11 +46,17 @@ pub struct StudyTopUp<'info> {
     pub token_program: Interface<'info, TokenInterface>,
 
     /// The study's ethics approval, re-checked on every use (audit finding 3).
-    #[account(address = study.ethics_approval @ RekamError::ApprovalMismatch)]
+    #[account(
+        address = study.ethics_approval @ RekamError::ApprovalMismatch,
+        constraint = ethics_approval.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
+    )]
     pub ethics_approval: Box<Account<'info, Attestation>>,
 
     /// The ethics board that issued the approval.
-    #[account(address = ethics_approval.issuer @ RekamError::IssuerMismatch)]
+    #[account(
+        address = ethics_approval.issuer @ RekamError::IssuerMismatch,
+        constraint = ethics_board.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
+    )]
     pub ethics_board: Box<Account<'info, Issuer>>,
 }
 

@@ -12,7 +12,7 @@
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
 
-use crate::constants::CONFIG_SEED;
+use crate::constants::{ACCOUNT_VERSION, CONFIG_SEED};
 use crate::error::RekamError;
 use crate::events::{self, TreasuryWithdrawn};
 use crate::state::Config;
@@ -28,6 +28,7 @@ pub struct TreasuryWithdraw<'info> {
         has_one = authority @ RekamError::NotGovernanceAuthority,
         has_one = treasury,
         has_one = treasury_mint @ RekamError::TreasuryMintMismatch,
+        constraint = config.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion,
     )]
     pub config: Account<'info, Config>,
 

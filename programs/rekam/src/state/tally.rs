@@ -57,7 +57,12 @@ impl StudyTally {
                 .with_pubkeys((*account.owner, crate::ID)));
         }
         let data = account.try_borrow_data()?;
-        StudyTally::try_deserialize(&mut &data[..])
+        let tally = StudyTally::try_deserialize(&mut &data[..])?;
+        require!(
+            tally.version == ACCOUNT_VERSION,
+            RekamError::UnsupportedVersion
+        );
+        Ok(tally)
     }
 
     /// Whether this tally was just made by [`StudyTally::load`] (nothing on-chain yet).
