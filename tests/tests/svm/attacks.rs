@@ -599,7 +599,7 @@ fn a_fake_token_program_is_never_invoked() {
 
 /// An instruction, the signers it needs besides the payer, and the program accounts it
 /// reads, by role.
-type Case = (
+pub(crate) type Case = (
     &'static str,
     Instruction,
     Vec<solana_keypair::Keypair>,
@@ -607,7 +607,7 @@ type Case = (
 );
 
 /// Every instruction that reads program accounts.
-fn every_instruction(s: &Scene) -> Vec<Case> {
+pub(crate) fn every_instruction(s: &Scene) -> Vec<Case> {
     let pid = s.w.program_id();
     let gov = s.w.governance.insecure_clone();
     let config = pda::config(&pid);

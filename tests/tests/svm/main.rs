@@ -14,6 +14,7 @@ mod closing;
 mod config;
 mod consent;
 mod errors;
+mod frames;
 mod governance;
 mod guardians;
 mod host;

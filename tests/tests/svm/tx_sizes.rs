@@ -118,3 +118,19 @@ fn the_heaviest_instructions_fit_one_transaction() {
         assert!(*size <= 1_232, "{name}: {size} bytes exceed a packet");
     }
 }
+
+#[test]
+fn the_instructions_of_the_attack_tables_fit_one_transaction() {
+    // The 16 instructions whose cases live in `attacks.rs` (the others are sized by
+    // `attack_coverage.rs` and above), each with the compute-budget pair in front.
+    let s = Scene::new();
+    let mut names = std::collections::BTreeSet::new();
+    println!("{:<26} {:>6}", "instruction", "bytes");
+    for (name, ix, signers, _) in crate::attacks::every_instruction(&s) {
+        let size = wire_size(&s.w.fx.payer.pubkey(), &[ix], signers.len());
+        println!("{name:<26} {size:>6}");
+        assert!(size <= 1_232, "{name}: {size} bytes exceed a packet");
+        names.insert(name);
+    }
+    assert_eq!(names.len(), 16, "{names:?}");
+}
