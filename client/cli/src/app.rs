@@ -137,8 +137,13 @@ impl App {
     }
 
     /// The record locator the issuing transaction recorded (SPL Memo), from chain data.
+    /// Memos a stranger (or a failed transaction) posted about the attestation are
+    /// skipped, with a warning on stderr.
     pub fn record_locator(&self, attestation: &Pubkey) -> anyhow::Result<Locator> {
-        Ok(flows::records::locator(&self.chain, attestation)?)
+        let located = flows::records::locate(&self.chain, attestation)?
+            .ok_or(flows::FlowError::NoLocator(*attestation))?;
+        warn_skipped_memos(attestation, &located.skipped);
+        Ok(located.locator)
     }
 }
 
@@ -259,4 +264,15 @@ pub fn address_arg(text: &str) -> Result<AddressArg, String> {
 /// [`address_arg`]'s public key.
 pub fn pubkey_arg(text: &str) -> Result<Pubkey, String> {
     address_arg(text).map(|a| a.key)
+}
+
+/// The warning for locator memos that were skipped as unauthenticated (stderr).
+pub fn warn_skipped_memos(attestation: &Pubkey, skipped: &[String]) {
+    if !skipped.is_empty() {
+        eprintln!(
+            "warning: skipped {} locator memo(s) about {attestation} that its issuer or patient did not sign: {}",
+            skipped.len(),
+            skipped.join(", ")
+        );
+    }
 }

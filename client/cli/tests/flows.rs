@@ -111,7 +111,9 @@ fn start_net(dir: &Path, store: &mut Vec<(String, String)>) -> (Validator, Strin
     (validator, url, rpc)
 }
 
-fn the_whole_story(mut store: Vec<(String, String)>) {
+/// `forge`: a stranger posts forged locator memos about every record before the flows run
+/// (done once, with the local store: the memos are the same whatever the store).
+fn the_whole_story(mut store: Vec<(String, String)>, forge: bool) {
     let dir = tempfile::tempdir().unwrap();
     let (validator, url, rpc) = start_net(dir.path(), &mut store);
 
@@ -271,6 +273,42 @@ fn the_whole_story(mut store: Vec<(String, String)>) {
         "{err}"
     );
     let vax_att = s(&vaccination, "attestation");
+
+    // A stranger posts forged locator memos about every record (another record's real
+    // copy, a malformed locator, one in a failed transaction). Locators are authenticated
+    // (issuer or patient signatures only), so every flow below works as if they were not
+    // there: fetch, claims, grants, the re-keying on revocation, the audit.
+    let stranger = Keypair::new();
+    airdrop(&rpc, &stranger.pubkey(), 1_000_000_000);
+    let every: Vec<(String, String)> = attested
+        .iter()
+        .filter(|_| forge)
+        .map(|a| (s(a, "attestation"), s(a, "locator")))
+        .collect();
+    for (i, (attestation, _)) in every.iter().enumerate() {
+        let decoy = &every[(i + 1) % every.len()].1;
+        let posted = common::forged::forge_locator_memos(
+            &rpc,
+            &stranger,
+            &attestation.parse().unwrap(),
+            decoy,
+        );
+        assert_eq!(posted, 3);
+    }
+    let fetched_dx = dir.path().join("dx-after-forgery.json");
+    let out = patient.run(&["fetch", &dx_att, "--out", fetched_dx.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stderr
+            .contains("warning: skipped 3 locator memo(s) about"),
+        forge,
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read(&fetched_dx).unwrap(),
+        std::fs::read(&dx).unwrap()
+    );
 
     // The patient lists, fetches (decrypts + verifies) and anyone verifies.
     let records = patient.ok(&["records"]);
@@ -639,20 +677,23 @@ fn the_whole_story(mut store: Vec<(String, String)>) {
 #[test]
 fn flows_with_the_local_store() {
     let dir = tempfile::tempdir().unwrap();
-    the_whole_story(local_store(dir.path()));
+    the_whole_story(local_store(dir.path()), true);
 }
 
 #[test]
 fn flows_with_s3() {
-    the_whole_story(s3_store("flows"));
+    the_whole_story(s3_store("flows"), false);
 }
 
 #[test]
 fn flows_with_ipfs() {
-    the_whole_story(vec![
-        ("REKAM_STORE".into(), "ipfs".into()),
-        ("REKAM_IPFS_API".into(), env("REKAM_TEST_IPFS_API")),
-    ]);
+    the_whole_story(
+        vec![
+            ("REKAM_STORE".into(), "ipfs".into()),
+            ("REKAM_IPFS_API".into(), env("REKAM_TEST_IPFS_API")),
+        ],
+        false,
+    );
 }
 
 #[test]
@@ -973,7 +1014,12 @@ fn study_scenario(mut store: Vec<(String, String)>) {
         assert_eq!(row["verified"], true);
         let text = std::fs::read_to_string(s(row, "out")).unwrap();
         let bundle: Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(rekam_client::research::find_identifying(&bundle), None);
+        assert_eq!(rekam_client::research::check_bundle(&bundle), vec![]);
+        assert_eq!(
+            row["treatment_year"].as_str().map(str::len),
+            Some(4),
+            "{row}"
+        );
         assert!(!text.contains("Dummett") && !text.contains("1964-12-01"));
     }
     // Patient 1 withdraws: the research consent is revoked and the copy deleted. Patient
@@ -1464,6 +1510,15 @@ fn guardians_break_glass_and_recover_a_lost_wallet() {
             .trim_end(),
         "error: this record is not encrypted to your key (no matching recipient)"
     );
+    // Forged locator memos about the records do not derail the re-wrap (only the issuer's
+    // and the patient's memos count, the patient's old wallet's only from before the
+    // recovery).
+    let forger = Keypair::new();
+    airdrop(&rpc, &forger.pubkey(), 1_000_000_000);
+    let nowhere = format!("local:{}", "0".repeat(64));
+    for record in [&diagnosis, &summary] {
+        common::forged::forge_locator_memos(&rpc, &forger, &record.parse().unwrap(), &nowhere);
+    }
     let rewrapped = clinic.ok(&["recovery", "rewrap", &profile]);
     assert_eq!(
         rewrapped["records"], 4,

@@ -17,6 +17,10 @@ use solana_transaction_error::TransactionError;
 
 use crate::errors::describe_custom;
 
+mod history;
+
+pub use history::{IxView, Listed, TxView};
+
 /// Compute-budget options added in front of every transaction.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FeeOptions {
@@ -241,13 +245,10 @@ impl ChainClient {
             EncodedTransaction, UiInstruction, UiMessage, UiTransactionEncoding,
         };
 
-        let signatures = self
-            .rpc
-            .get_signatures_for_address(address)
-            .map_err(|e| self.fail(e))?;
+        let signatures = self.history(address)?;
         let program = self.program_id.to_string();
         let mut events = Vec::new();
-        for listed in signatures.iter().rev().filter(|s| s.err.is_none()) {
+        for listed in signatures.iter().rev().filter(|s| s.ok) {
             let signature: solana_signature::Signature = listed
                 .signature
                 .parse()

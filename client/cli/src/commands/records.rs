@@ -171,6 +171,7 @@ pub fn fetch(settings: &Settings, args: FetchArgs) -> anyhow::Result<()> {
         };
         Ok((record, rebuilt))
     })?;
+    crate::app::warn_skipped_memos(&attestation, &record.skipped_memos);
     let bytes = match &rebuilt {
         Some(r) => r.bundle.clone(),
         None => record.envelope.content()?,

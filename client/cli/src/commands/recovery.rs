@@ -186,6 +186,9 @@ pub fn rewrap(app: &mut App, patient_key: &Pubkey) -> anyhow::Result<Done> {
         let locator = app.record_locator(&attestation)?;
         let bytes = App::block_on(store.get(&locator))?
             .with_context(|| format!("cannot fetch {locator}"))?;
+        // Only the attested record is re-wrapped: open it and check it against the chain.
+        let (envelope, _) = record::open(&bytes, &identity)?;
+        envelope.check(&app.program_id(), &attestation, &a)?;
         grant.add(&attestation, &locator.to_string(), &bytes, &identity)?;
     }
     if grant.entries.is_empty() {

@@ -1,6 +1,7 @@
 //! Shared by the CLI test binaries: the `rekam localnet` process and RPC helpers.
 #![allow(dead_code)]
 
+pub mod forged;
 pub mod refusals;
 
 use std::io::{BufRead, BufReader};

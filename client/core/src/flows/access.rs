@@ -82,6 +82,8 @@ impl<'a> Reader<'a> {
             attestation,
             locator,
             envelope,
+            // The locator comes from the patient's key grant, not from a memo.
+            skipped_memos: Vec::new(),
         })
     }
 

@@ -4,6 +4,7 @@
 use std::cell::RefCell;
 
 use anchor_lang::prelude::Pubkey;
+use anchor_lang::Discriminator;
 use rekam::Attestation;
 
 use super::{block_on, Ctx, FlowError};
@@ -44,25 +45,102 @@ pub fn latest_record(chain: &ChainClient, patient: &Pubkey) -> Result<Pubkey, Fl
         .ok_or_else(|| FlowError::Refused(format!("patient {patient} has no records yet")))
 }
 
-/// What the newest memo about `attestation` says: its locator and, for a part of a split
-/// Bundle, the Bundle's tag. Newest first: after a re-key, the latest memo names the
-/// current copy.
+/// Where `attestation`'s record is stored, from the newest authenticated locator memo, and
+/// the memos that were skipped (a stranger's, a failed transaction's, a malformed one).
+#[derive(Debug)]
+pub struct Located {
+    pub locator: Locator,
+    /// For a part of a split Bundle, the Bundle's tag.
+    pub tag: Option<String>,
+    /// Signatures of locator memos about this attestation that were not accepted.
+    pub skipped: Vec<String>,
+}
+
+/// The newest authenticated locator memo about `attestation` (docs/format.md). Anyone can
+/// post a memo listing an address, so a memo counts only from a successful transaction
+/// that either issued this attestation (the program checked the issuer's signature) or
+/// was signed by the patient's wallet: the current one, or a wallet the patient had
+/// before a recovery, for memos from before that recovery. Everything else is skipped,
+/// never fatal. Every page of the address's history is read.
+pub fn locate(chain: &ChainClient, attestation: &Pubkey) -> Result<Option<Located>, FlowError> {
+    let Some(account) = chain.fetch::<Attestation>(attestation)? else {
+        return Ok(None);
+    };
+    let mut wallets: Option<Vec<(Pubkey, Option<i64>)>> = None;
+    let mut skipped = Vec::new();
+    for listed in chain.history(attestation)? {
+        let Some((text, tag)) = listed
+            .memo
+            .as_deref()
+            .and_then(|memo| record::parse_locator_memo(memo, attestation))
+        else {
+            continue;
+        };
+        let (true, Ok(locator)) = (listed.ok, text.parse::<Locator>()) else {
+            skipped.push(listed.signature);
+            continue;
+        };
+        let Some(tx) = chain.transaction(&listed.signature)? else {
+            skipped.push(listed.signature);
+            continue;
+        };
+        let issued_here = tx.instructions.iter().any(|ix| {
+            ix.program == chain.program_id
+                && ix
+                    .data
+                    .starts_with(rekam::instruction::AttestationIssue::DISCRIMINATOR)
+                && ix.accounts.contains(attestation)
+        });
+        let mut by_patient = || -> Result<bool, FlowError> {
+            if wallets.is_none() {
+                wallets = Some(patient_wallets(chain, &account.patient)?);
+            }
+            let wallets = wallets.as_deref().unwrap_or_default();
+            Ok(wallets.iter().any(|(wallet, until)| {
+                tx.signers.contains(wallet)
+                    && until.is_none_or(|t| listed.block_time.is_some_and(|at| at <= t))
+            }))
+        };
+        if issued_here || by_patient()? {
+            return Ok(Some(Located {
+                locator,
+                tag,
+                skipped,
+            }));
+        }
+        skipped.push(listed.signature);
+    }
+    Ok(None)
+}
+
+/// The patient's wallets: the current one (no end), and each one a recovery replaced,
+/// with the time it stopped being the patient's.
+fn patient_wallets(
+    chain: &ChainClient,
+    patient: &Pubkey,
+) -> Result<Vec<(Pubkey, Option<i64>)>, FlowError> {
+    let mut wallets = Vec::new();
+    if let Some(profile) = chain.fetch::<rekam::Patient>(patient)? {
+        wallets.push((profile.authority, None));
+    }
+    let recovery = crate::pda::recovery(&chain.program_id, patient);
+    for emitted in chain.events_touching(&recovery)? {
+        if let Some(e) = emitted.decode::<rekam::events::PatientRecovered>() {
+            if e.patient == *patient {
+                wallets.push((e.previous, Some(emitted.block_time.unwrap_or(i64::MIN))));
+            }
+        }
+    }
+    Ok(wallets)
+}
+
+/// What the newest authenticated memo about `attestation` says: its locator and, for a
+/// part of a split Bundle, the Bundle's tag.
 pub fn memo_of(
     chain: &ChainClient,
     attestation: &Pubkey,
 ) -> Result<Option<(Locator, Option<String>)>, FlowError> {
-    let signatures = chain
-        .rpc
-        .get_signatures_for_address(attestation)
-        .map_err(|e| crate::chain::decode_error(&chain.url(), &e))?;
-    let found = signatures
-        .iter()
-        .filter_map(|s| s.memo.as_deref())
-        .find_map(|memo| record::parse_locator_memo(memo, attestation));
-    match found {
-        Some((locator, tag)) => Ok(Some((locator.parse()?, tag))),
-        None => Ok(None),
-    }
+    Ok(locate(chain, attestation)?.map(|l| (l.locator, l.tag)))
 }
 
 /// The record locator of `attestation`, from chain data.
@@ -91,6 +169,8 @@ pub struct OpenedRecord {
     pub attestation: Attestation,
     pub locator: Locator,
     pub envelope: Envelope,
+    /// Locator memos about the attestation that were skipped (not authenticated).
+    pub skipped_memos: Vec<String>,
 }
 
 impl OwnRecords {
@@ -106,20 +186,42 @@ impl OwnRecords {
                 return Ok(grants.clone());
             }
         }
-        let signatures = ctx
+        // Announced by the clinic that re-wrapped the keys (`recovery rewrap`): only from a
+        // successful transaction signed by an accredited issuer's wallet; anything else,
+        // or a grant that cannot be fetched or read, is skipped.
+        let issuers: Vec<Pubkey> = ctx
             .chain
-            .rpc
-            .get_signatures_for_address(patient)
-            .map_err(|e| crate::chain::decode_error(&ctx.chain.url(), &e))?;
+            .list::<rekam::Issuer>(None)?
+            .into_iter()
+            .map(|(_, issuer)| issuer.authority)
+            .collect();
         let mine = hex::encode(identity.public_key());
         let mut grants = Vec::new();
-        for memo in signatures.iter().filter_map(|s| s.memo.as_deref()) {
+        for listed in ctx.chain.history(patient)?.into_iter().filter(|l| l.ok) {
+            let Some(memo) = listed.memo.as_deref() else {
+                continue;
+            };
             let Some(i) = memo.find(PATIENT_GRANT_PREFIX) else {
                 continue;
             };
-            let locator: Locator = memo[i + PATIENT_GRANT_PREFIX.len()..].trim().parse()?;
-            let bytes = block_on(ctx.store.get(&locator))??;
-            let grant = KeyGrantObject::from_bytes(&bytes)?;
+            let Ok(locator) = memo[i + PATIENT_GRANT_PREFIX.len()..]
+                .trim()
+                .parse::<Locator>()
+            else {
+                continue;
+            };
+            let Some(tx) = ctx.chain.transaction(&listed.signature)? else {
+                continue;
+            };
+            if !tx.signers.iter().any(|s| issuers.contains(s)) {
+                continue;
+            }
+            let Ok(Ok(bytes)) = block_on(ctx.store.get(&locator)) else {
+                continue;
+            };
+            let Ok(grant) = KeyGrantObject::from_bytes(&bytes) else {
+                continue;
+            };
             if grant.grantee_key == mine {
                 grants.push(grant);
             }
@@ -128,8 +230,26 @@ impl OwnRecords {
         Ok(grants)
     }
 
-    /// Decrypts the stored bytes of one of `patient`'s records.
+    /// Decrypts the stored bytes of one of `patient`'s records and checks them against
+    /// the attestation (evidence commitment, diagnosis commitment, claims root): every
+    /// path that opens a record to re-seal, grant or read it goes through here, so bytes
+    /// that are not the attested record are refused before anything is built on them.
     pub fn open_bytes(
+        &self,
+        ctx: &Ctx,
+        identity: &Identity,
+        patient: &Pubkey,
+        attestation: &Pubkey,
+        bytes: &[u8],
+    ) -> Result<Envelope, FlowError> {
+        let account: Attestation = ctx.account(attestation, "attestation")?;
+        let envelope = self.decrypt(ctx, identity, patient, attestation, bytes)?;
+        envelope.check(&ctx.program_id(), attestation, &account)?;
+        Ok(envelope)
+    }
+
+    /// Decrypts, through the header or a patient grant; no check against the chain.
+    fn decrypt(
         &self,
         ctx: &Ctx,
         identity: &Identity,
@@ -163,6 +283,8 @@ impl OwnRecords {
         locator: &str,
         bytes: &[u8],
     ) -> Result<(), FlowError> {
+        // Only the attested record is shared: open and check it first.
+        self.open_bytes(ctx, identity, patient, attestation, bytes)?;
         match grant.add(attestation, locator, bytes, identity) {
             Ok(()) => Ok(()),
             Err(first) => {
@@ -192,18 +314,23 @@ impl OwnRecords {
         locator: Option<Locator>,
     ) -> Result<OpenedRecord, FlowError> {
         let account: Attestation = ctx.account(attestation, "attestation")?;
-        let locator = match locator {
-            Some(l) => l,
-            None => self::locator(ctx.chain, attestation)?,
+        let (locator, skipped_memos) = match locator {
+            Some(l) => (l, Vec::new()),
+            None => {
+                let located =
+                    locate(ctx.chain, attestation)?.ok_or(FlowError::NoLocator(*attestation))?;
+                (located.locator, located.skipped)
+            }
         };
         let bytes = block_on(ctx.store.get(&locator))??;
-        let envelope = self.open_bytes(ctx, identity, &account.patient, attestation, &bytes)?;
+        let envelope = self.decrypt(ctx, identity, &account.patient, attestation, &bytes)?;
         envelope.check(&ctx.program_id(), attestation, &account)?;
         Ok(OpenedRecord {
             key: *attestation,
             attestation: account,
             locator,
             envelope,
+            skipped_memos,
         })
     }
 }
