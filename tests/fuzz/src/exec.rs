@@ -6,7 +6,8 @@ use anchor_lang::prelude::Pubkey;
 use crate::model::wallet;
 use crate::ops::{Kind, Op};
 use crate::world::Ctx;
-use crate::{exec_guard as guard, exec_records as records, exec_study as study, invariants};
+use crate::{exec_close as close, exec_guard as guard, exec_issuers as issuers};
+use crate::{exec_records as records, exec_study as study, invariants};
 
 /// Compare every modelled account with the chain every this many steps (and at the end
 /// of every world).
@@ -22,7 +23,11 @@ pub fn run(cx: &mut Ctx, op: Op) {
         Kind::AttestationRevoke => records::attestation_revoke(cx, &op),
         Kind::ConsentGrant => records::consent_grant(cx, &op),
         Kind::ConsentChange => records::consent_change(cx, &op),
+        Kind::IssuerRotate => issuers::issuer_rotate_keys(cx, &op),
+        Kind::AttestationVerify => issuers::attestation_verify(cx, &op),
         Kind::AccessRecord => records::access_record(cx, &op),
+        Kind::ConsentClose => close::consent_close(cx, &op),
+        Kind::ReceiptClose => close::receipt_close(cx, &op),
         Kind::ClockJump => records::clock_jump(cx, &op),
         Kind::StudyOpen => study::open(cx, &op),
         Kind::StudyTopUp => study::top_up(cx, &op),

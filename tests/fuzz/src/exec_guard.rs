@@ -277,20 +277,16 @@ pub fn emergency_activate(cx: &mut Ctx, op: &Op) {
         addr: consent,
         disc: Some(CONSENT_DISC),
     }];
-    let new = Consent {
-        key: consent,
-        patient: p,
+    let new = Consent::new(
+        consent,
+        p,
         index,
-        grantee: rq.requester,
-        purpose: ETREAT,
-        kinds: g.scope_kinds,
-        atts: g.scope_atts.clone(),
-        starts_at: m.now,
-        expires_at: m.now + rq.duration.min(g.max_secs),
-        revoked_at: 0,
+        rq.requester,
+        ETREAT,
+        (g.scope_kinds, g.scope_atts.clone()),
+        (m.now, m.now + rq.duration.min(g.max_secs)),
         key_hash,
-        accesses: 0,
-    };
+    );
     if cx.submit("emergency_activate", tx, signer, expect, &created) {
         let model = &mut cx.model;
         model.patients[p].consents += 1;
@@ -323,6 +319,7 @@ pub fn emergency_end(cx: &mut Ctx, op: &Op) {
     let c = rq.consent.unwrap_or(0);
     let consent = &m.consents[c];
     let expect = (|| {
+        present(!consent.closed)?;
         req(rq.consent.is_some(), E::EmergencyNotActive)?;
         req(
             who == m.wallet(mp.auth) || g.guardians.contains(&who),

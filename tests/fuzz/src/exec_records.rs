@@ -63,40 +63,91 @@ pub fn issuer_accredit(cx: &mut Ctx, op: &Op) {
         disc: Some(ISSUER_DISC),
     }];
     if cx.submit("issuer_accredit", tx, signer, expect, &created) {
+        let now = cx.model.now;
         cx.model.issuers.push(Issuer {
             key,
             auth,
             roles,
             active: true,
             issued: 0,
+            changed_at: now,
+            void_from: 0,
+            void_until: 0,
         });
     }
 }
 
+/// A `void_from` for a reinstatement, from a choice in `0..20`: half the time `None`
+/// (restore all); else a time before, at the edges of, inside or after the valid range
+/// `0..=suspended_at`, often the issue time of one of the issuer's attestations (the
+/// window is half-open: `from == issued_at` voids it, `issued_at + 1` does not).
+fn void_from(m: &Model, i: usize, op: &Op) -> Option<i64> {
+    let issuer = &m.issuers[i];
+    let mine: Vec<i64> = m
+        .atts
+        .iter()
+        .filter(|a| a.issuer == i)
+        .map(|a| a.issued_at)
+        .collect();
+    let issued = if mine.is_empty() {
+        issuer.changed_at - HOUR
+    } else {
+        mine[(op.a[3] as usize / 256) % mine.len()]
+    };
+    let suspended_at = issuer.changed_at;
+    Some(match op.sub(3, 0, 20) {
+        0..=9 => return None,
+        10 => -1 - i64::from(op.sub(3, 1, 100)) * DAY,
+        11 => 0,
+        12..=14 => issued,
+        15 => issued + 1,
+        16 => issued - 1,
+        17 => suspended_at,
+        18 => suspended_at + 1,
+        _ => m.now + i64::from(op.sub(3, 1, 100)),
+    })
+}
+
 pub fn issuer_govern(cx: &mut Ctx, op: &Op) {
     let i = op.pick(0, cx.model.issuers.len());
-    let suspend = op.sub(1, 0, 100) < 20;
+    let active = cx.model.issuers[i].active;
+    // Mostly the real transition (suspend an active issuer, reinstate a suspended one).
+    let suspend = (op.sub(1, 0, 100) < 80) == active;
     let signer = if op.chance(2, 90) {
         wallet::GOV
     } else {
         wallet::STRANGER
     };
-    let active = cx.model.issuers[i].active;
+    let void = if suspend {
+        None
+    } else {
+        void_from(&cx.model, i, op)
+    };
+    let changed_at = cx.model.issuers[i].changed_at;
     let expect = req(signer == wallet::GOV, E::NotGovernanceAuthority).and_then(|_| {
         if suspend {
             req(active, E::IssuerSuspended)
         } else {
-            req(!active, E::IssuerNotSuspended)
+            req(!active, E::IssuerNotSuspended).and_then(|_| match void {
+                Some(t) => req((0..=changed_at).contains(&t), E::InvalidVoidWindow),
+                None => Ok(()),
+            })
         }
     });
     let (pid, gov, key) = (cx.pid(), cx.model.wallet(signer), cx.model.issuers[i].key);
     let tx = if suspend {
         ix::issuer_suspend(&pid, &gov, &key)
     } else {
-        ix::issuer_reinstate(&pid, &gov, &key)
+        ix::issuer_reinstate_voiding(&pid, &gov, &key, void)
     };
     if cx.submit("issuer_govern", tx, signer, expect, &[]) {
-        cx.model.issuers[i].active = !suspend;
+        let now = cx.model.now;
+        let issuer = &mut cx.model.issuers[i];
+        if let Some(t) = void {
+            issuer.void_since(t);
+        }
+        issuer.active = !suspend;
+        issuer.changed_at = now;
     }
 }
 
@@ -177,6 +228,7 @@ pub fn attestation_issue(cx: &mut Ctx, op: &Op) {
             patient: Some(p),
             evidence,
             expires_on_day,
+            treatment_day,
             issued_at: now,
             revoked: false,
         });
@@ -347,20 +399,16 @@ pub fn consent_grant(cx: &mut Ctx, op: &Op) {
     if cx.submit("consent_grant", tx, signer, expect, &created) {
         crate::invariants::check_authority(cx, p, signer, "consent_grant");
         cx.model.patients[p].consents += 1;
-        cx.model.consents.push(Consent {
+        cx.model.consents.push(Consent::new(
             key,
-            patient: p,
+            p,
             index,
             grantee,
             purpose,
-            kinds,
-            atts,
-            starts_at,
-            expires_at,
-            revoked_at: 0,
+            (kinds, atts),
+            (starts_at, expires_at),
             key_hash,
-            accesses: 0,
-        });
+        ));
     }
 }
 
@@ -386,7 +434,9 @@ pub fn consent_change(cx: &mut Ctx, op: &Op) {
         + i64::from(op.sub(2, 1, 100));
     let (key_grant, grant_ok) = key_grant_variant(op.sub(2, 2, 30));
     let open = req(consent.revoked_at == 0, E::ConsentRevoked);
-    let expect = req(signer == m.patients[profile].auth, E::NotPatientAuthority)
+    // A closed consent fails to deserialize, before any constraint is checked.
+    let expect = present(!consent.closed)
+        .and_then(|_| req(signer == m.patients[profile].auth, E::NotPatientAuthority))
         .and_then(|_| {
             if profile == p {
                 Ok(())
@@ -427,7 +477,7 @@ pub fn access_record(cx: &mut Ctx, op: &Op) {
     let m = &cx.model;
     let now = m.now;
     let active: Vec<usize> = (0..m.consents.len())
-        .filter(|&i| m.consents[i].active(now).is_ok())
+        .filter(|&i| !m.consents[i].closed && m.consents[i].active(now).is_ok())
         .collect();
     let c = if op.chance(0, 60) && !active.is_empty() {
         active[(op.a[0] as usize / 100) % active.len()]
@@ -470,6 +520,8 @@ pub fn access_record(cx: &mut Ctx, op: &Op) {
         att.issuer
     };
     let expect = (|| {
+        // A closed consent: AccountNotInitialized (3012), and no receipt.
+        present(!consent.closed)?;
         if profile != consent.patient {
             return Err(anchor(Anchor::ConstraintSeeds));
         }

@@ -138,6 +138,7 @@ pub fn open(cx: &mut Ctx, op: &Op) {
                     patient: None,
                     evidence: hash,
                     expires_on_day: expires,
+                    treatment_day: today,
                     issued_at: now,
                     revoked: false,
                 });
@@ -397,20 +398,17 @@ pub fn contribute(cx: &mut Ctx, op: &Op) {
     model.treasury += fee;
     let index = model.patients[p].consents;
     model.patients[p].consents += 1;
-    model.consents.push(Consent {
-        key: pda::consent(&pid, &model.patients[p].key, index),
-        patient: p,
+    let grantee = model.wallet(wallet::RESEARCHER);
+    model.consents.push(Consent::new(
+        pda::consent(&pid, &model.patients[p].key, index),
+        p,
         index,
-        grantee: model.wallet(wallet::RESEARCHER),
-        purpose: RESEARCH,
-        kinds: 0,
-        atts: vec![att_key],
-        starts_at: model.now,
-        expires_at: t.data_use_until,
-        revoked_at: 0,
-        key_hash: [0; 32],
-        accesses: 0,
-    });
+        grantee,
+        RESEARCH,
+        (0, vec![att_key]),
+        (model.now, t.data_use_until),
+        [0; 32],
+    ));
     let att_issuer = model.atts[a].issuer;
     let study = &mut model.studies[s];
     study.contributions += 1;

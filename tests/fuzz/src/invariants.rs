@@ -5,7 +5,9 @@
 //! 3. no contribution paid twice, no payout without an active ethics approval;
 //! 4. only the patient's current wallet changes the patient's consents;
 //! 5. no half-initialized account: a failed transaction leaves nothing at the addresses
-//!    it tried to create, a successful one leaves each a decodable account.
+//!    it tried to create, a successful one leaves each a decodable account;
+//! 6. a closed consent or receipt never reappears, and its rent (exactly what it held,
+//!    the rent-exempt minimum) went to the patient's wallet or the reader.
 //!
 //! Every outcome (success, or the exact error) is also compared with the model's
 //! prediction, and every modelled account with the chain periodically.
@@ -27,6 +29,7 @@ pub fn outcome_invariant(kind: Kind, expect: Pred, got: &Got) -> String {
         (Kind::AccessRecord, _, _) => "2 access refused with another error",
         (Kind::StudyContribute, _, _) => "3 contribution outcome",
         (Kind::ConsentGrant | Kind::ConsentChange, _, _) => "4 consent change outcome",
+        (Kind::ConsentClose | Kind::ReceiptClose, _, _) => "6 close outcome",
         _ => "outcome",
     };
     format!("{label} ({})", kind.name())
@@ -36,6 +39,12 @@ pub fn outcome_invariant(kind: Kind, expect: Pred, got: &Got) -> String {
 pub fn check_created(cx: &mut Ctx, what: &str, ok: bool, creates: &[Created], before: &[bool]) {
     let pid = cx.pid();
     for (c, existed) in creates.iter().zip(before) {
+        if cx.model.gone.contains(&c.addr) {
+            cx.flag(
+                "6 closed account reappeared",
+                format!("{what} tries to create {}, closed before", c.addr),
+            );
+        }
         if *existed {
             continue;
         }
@@ -151,6 +160,57 @@ pub fn check_tokens(cx: &mut Ctx) {
     }
     for p in problems {
         cx.flag("1 tokens conserved", p);
+    }
+}
+
+/// After an accepted close: the account is gone (invariant 6 from then on), and
+/// `recipient` (which held `before`) gained exactly what it held, `rent` (lamports, data
+/// length): the rent-exempt minimum for its size, nothing more, nothing less.
+pub fn check_closed(
+    cx: &mut Ctx,
+    what: &str,
+    key: &Pubkey,
+    recipient: &Pubkey,
+    before: u64,
+    rent: (u64, usize),
+) {
+    let mut problems = Vec::new();
+    if cx.m.s.w.fx.account(key).is_some() {
+        problems.push(format!("{what}: {key} still exists after the close"));
+    }
+    let minimum = cx.m.s.w.fx.svm.minimum_balance_for_rent_exemption(rent.1);
+    if rent.0 != minimum || rent.1 == 0 {
+        problems.push(format!(
+            "{what}: {key} held {} lamports for {} bytes, rent-exempt minimum {minimum}",
+            rent.0, rent.1
+        ));
+    }
+    let after = cx.held(recipient).0;
+    if after != before + rent.0 {
+        problems.push(format!(
+            "{what}: {recipient} went from {before} to {after} lamports, expected + {}",
+            rent.0
+        ));
+    }
+    for p in problems {
+        cx.flag("6 rent returned to the right wallet", p);
+    }
+}
+
+/// Invariant 6: no consent or receipt address closed before exists again.
+pub fn check_gone(cx: &mut Ctx) {
+    let back: Vec<Pubkey> = cx
+        .model
+        .gone
+        .iter()
+        .filter(|k| cx.exists(k))
+        .copied()
+        .collect();
+    for k in back {
+        cx.flag(
+            "6 closed account reappeared",
+            format!("{k} exists again after it was closed"),
+        );
     }
 }
 

@@ -9,7 +9,9 @@
 #![allow(clippy::result_large_err)]
 
 mod exec;
+mod exec_close;
 mod exec_guard;
+mod exec_issuers;
 mod exec_records;
 mod exec_study;
 mod invariants;

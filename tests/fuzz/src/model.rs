@@ -28,6 +28,16 @@ pub fn anchor(e: anchor_lang::error::ErrorCode) -> u32 {
     e as u32
 }
 
+/// Anchor's `AccountNotInitialized` unless `exists`: a closed (or never created)
+/// account fails to deserialize, before any account's constraints are checked.
+pub fn present(exists: bool) -> Pred {
+    if exists {
+        Ok(())
+    } else {
+        Err(anchor(anchor_lang::error::ErrorCode::AccountNotInitialized))
+    }
+}
+
 /// The System program's `AccountAlreadyInUse`: `init` of an address that exists.
 pub const IN_USE: u32 = 0;
 
@@ -77,6 +87,32 @@ pub struct Issuer {
     pub roles: u8,
     pub active: bool,
     pub issued: u64,
+    /// When the status last changed (accreditation, suspension, reinstatement).
+    pub changed_at: i64,
+    /// What governance voided on reinstatement: issued in `[void_from, void_until)`.
+    pub void_from: i64,
+    pub void_until: i64,
+}
+
+impl Issuer {
+    /// Whether what this issuer attested at `issued_at` falls in its void window.
+    pub fn voids(&self, issued_at: i64) -> bool {
+        self.void_from <= issued_at && issued_at < self.void_until
+    }
+
+    /// Reinstatement with `void_from: Some(from)` (already checked to be in
+    /// `0..=changed_at`): a first window is `[from, suspended_at)`; a later one is merged
+    /// with the standing one into the smallest window covering both.
+    pub fn void_since(&mut self, from: i64) {
+        let suspended_at = self.changed_at;
+        if self.void_from < self.void_until {
+            self.void_from = self.void_from.min(from);
+            self.void_until = self.void_until.max(suspended_at);
+        } else {
+            self.void_from = from;
+            self.void_until = suspended_at;
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -181,6 +217,7 @@ pub struct Att {
     pub patient: Option<usize>,
     pub evidence: [u8; 32],
     pub expires_on_day: u16,
+    pub treatment_day: u16,
     pub issued_at: i64,
     pub revoked: bool,
 }
@@ -205,9 +242,48 @@ pub struct Consent {
     pub revoked_at: i64,
     pub key_hash: [u8; 32],
     pub accesses: u64,
+    /// Closed by `consent_close` (the account is gone, its rent back with the patient).
+    pub closed: bool,
+    /// Indexes of this consent's receipts closed by `receipt_close`.
+    pub receipts_closed: HashSet<u64>,
 }
 
 impl Consent {
+    /// A new consent, not yet read nor closed.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        key: Pubkey,
+        patient: usize,
+        index: u64,
+        grantee: Pubkey,
+        purpose: u8,
+        (kinds, atts): (u8, Vec<Pubkey>),
+        (starts_at, expires_at): (i64, i64),
+        key_hash: [u8; 32],
+    ) -> Consent {
+        Consent {
+            key,
+            patient,
+            index,
+            grantee,
+            purpose,
+            kinds,
+            atts,
+            starts_at,
+            expires_at,
+            revoked_at: 0,
+            key_hash,
+            accesses: 0,
+            closed: false,
+            receipts_closed: HashSet::new(),
+        }
+    }
+
+    /// Ended, hence closable: revoked, or expired (a consent not yet started is not).
+    pub fn ended(&self, now: i64) -> bool {
+        self.revoked_at != 0 || (now >= self.starts_at && now >= self.expires_at)
+    }
+
     /// Active: not revoked, started, not expired; else the reason, in that order.
     pub fn active(&self, now: i64) -> Pred {
         req(self.revoked_at == 0, RekamError::ConsentRevoked)?;
@@ -326,6 +402,8 @@ pub struct Model {
     pub treasury: u64,
     pub fee_bps: u64,
     pub next_study_id: u64,
+    /// Every consent and receipt address closed so far: none may ever exist again.
+    pub gone: HashSet<Pubkey>,
 }
 
 impl Model {
@@ -341,7 +419,9 @@ impl Model {
     pub fn att_active(&self, a: &Att) -> Pred {
         req(!a.revoked, RekamError::AttestationRevoked)?;
         req(!a.expired(self.now), RekamError::AttestationExpired)?;
-        req(self.issuers[a.issuer].active, RekamError::IssuerSuspended)
+        let issuer = &self.issuers[a.issuer];
+        req(issuer.active, RekamError::IssuerSuspended)?;
+        req(!issuer.voids(a.issued_at), RekamError::AttestationVoided)
     }
 
     /// The study's ethics approval still holds.

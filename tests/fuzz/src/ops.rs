@@ -27,12 +27,16 @@ macro_rules! kinds {
 
 kinds! {
     IssuerAccredit = 2,
-    IssuerGovern = 2,
+    IssuerGovern = 3,
+    IssuerRotate = 1,
+    AttestationVerify = 2,
     AttestationIssue = 10,
     AttestationRevoke = 3,
     ConsentGrant = 10,
     ConsentChange = 6,
     AccessRecord = 16,
+    ConsentClose = 4,
+    ReceiptClose = 4,
     StudyOpen = 4,
     StudyTopUp = 3,
     StudyContribute = 10,

@@ -134,6 +134,61 @@ pub fn run(t: &Template) -> (usize, usize) {
         ),
         case(
             t,
+            "a consent closed for rent exists again",
+            "6 closed account reappeared",
+            |cx| {
+                let key = close_scene_consent(cx);
+                cx.model.consents[0].closed = true;
+                cx.model.gone.insert(key);
+                forge(cx, key, 5);
+                crate::state::check_state(cx);
+            },
+        ),
+        case(
+            t,
+            "a close that returned one lamport less than the account held",
+            "6 rent",
+            |cx| {
+                let wallet = cx.model.wallet(wallet::PATIENT0);
+                let before = cx.held(&wallet).0;
+                let held = cx.held(&cx.model.consents[0].key);
+                let key = close_scene_consent(cx);
+                invariants::check_closed(
+                    cx,
+                    "self-test",
+                    &key,
+                    &wallet,
+                    before,
+                    (held.0 + 1, held.1),
+                );
+            },
+        ),
+        case(
+            t,
+            "governance voided the record's window behind the model's back",
+            "2 access refused",
+            |cx| {
+                let (pid, gov, clinic) = (
+                    cx.pid(),
+                    cx.model.wallet(wallet::GOV),
+                    cx.model.issuers[0].key,
+                );
+                cx.advance(10);
+                let key = cx.keys[wallet::GOV].insecure_clone();
+                let txs = [
+                    ix::issuer_suspend(&pid, &gov, &clinic),
+                    ix::issuer_reinstate_voiding(&pid, &gov, &clinic, Some(T0)),
+                ];
+                cx.m.s
+                    .w
+                    .fx
+                    .send(&txs, &[&key])
+                    .expect("suspend, reinstate voiding");
+                crate::exec::run(cx, access);
+            },
+        ),
+        case(
+            t,
             "model believes the record revoked",
             "model agrees",
             |cx| {
@@ -143,6 +198,19 @@ pub fn run(t: &Template) -> (usize, usize) {
         ),
     ];
     (results.iter().filter(|r| **r).count(), results.len())
+}
+
+/// Revokes and closes the scene's consent (consent 0) behind the model's back; its key.
+fn close_scene_consent(cx: &mut Ctx) -> anchor_lang::prelude::Pubkey {
+    let (pid, p, c) = (cx.pid(), cx.model.patients[0].key, cx.model.consents[0].key);
+    let auth = cx.keys[wallet::PATIENT0].insecure_clone();
+    let me = cx.model.wallet(wallet::PATIENT0);
+    let txs = [
+        ix::consent_revoke(&pid, &me, &p, &c),
+        ix::consent_close(&pid, &me, &p, &c),
+    ];
+    cx.m.s.w.fx.send(&txs, &[&auth]).expect("revoke and close");
+    c
 }
 
 /// Writes a program-owned account whose first byte is `disc` at `addr`.

@@ -95,7 +95,12 @@ pub fn initial_model(
         roles,
         active: true,
         issued,
+        changed_at: T0,
+        void_from: 0,
+        void_until: 0,
     };
+    // The Scene's record treats yesterday; the Market's approval is dated today.
+    let today = (T0 / DAY) as u16;
     Model {
         now: T0,
         wallets: keys.iter().map(|k| k.pubkey()).collect(),
@@ -113,6 +118,7 @@ pub fn initial_model(
                 patient: Some(0),
                 evidence: [0; 32],
                 expires_on_day: 0,
+                treatment_day: today - 1,
                 issued_at: T0,
                 revoked: false,
             },
@@ -123,24 +129,21 @@ pub fn initial_model(
                 patient: None,
                 evidence: [0; 32],
                 expires_on_day: 0,
+                treatment_day: today,
                 issued_at: T0,
                 revoked: false,
             },
         ],
-        consents: vec![Consent {
-            key: m.s.consent,
-            patient: 0,
-            index: 0,
-            grantee: m.s.doctor.pubkey(),
-            purpose: 0,
-            kinds: kind_bit(0),
-            atts: vec![],
-            starts_at: T0,
-            expires_at: T0 + 30 * DAY,
-            revoked_at: 0,
-            key_hash: scene_consent.key_grant.hash,
-            accesses: 0,
-        }],
+        consents: vec![Consent::new(
+            m.s.consent,
+            0,
+            0,
+            m.s.doctor.pubkey(),
+            0,
+            (kind_bit(0), vec![]),
+            (T0, T0 + 30 * DAY),
+            scene_consent.key_grant.hash,
+        )],
         studies: vec![Study {
             key: m.study,
             id: 1,
@@ -163,5 +166,6 @@ pub fn initial_model(
         treasury: 0,
         fee_bps: 100,
         next_study_id: 2,
+        gone: HashSet::new(),
     }
 }

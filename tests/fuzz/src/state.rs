@@ -17,7 +17,9 @@ pub fn check_state(cx: &mut Ctx) {
                 if (c.status == rekam::IssuerStatus::Active) == i.active
                     && c.roles == i.roles
                     && c.authority == m.wallet(i.auth)
-                    && c.attestations_issued == i.issued => {}
+                    && c.attestations_issued == i.issued
+                    && c.status_changed_at == i.changed_at
+                    && (c.void_from, c.void_until) == (i.void_from, i.void_until) => {}
             other => problems.push(format!("issuer {}: chain {other:?}, model {i:?}", i.key)),
         }
     }
@@ -30,6 +32,7 @@ pub fn check_state(cx: &mut Ctx) {
                     && c.patient == patient
                     && c.issuer == m.issuers[a.issuer].key
                     && c.expires_on_day == a.expires_on_day
+                    && c.treatment_day == a.treatment_day
                     && c.issued_at == a.issued_at => {}
             other => problems.push(format!(
                 "attestation {}: chain {other:?}, model {a:?}",
@@ -38,6 +41,30 @@ pub fn check_state(cx: &mut Ctx) {
         }
     }
     for k in &m.consents {
+        // Receipts: each read's account, the reader's, until the patient closed it.
+        for r in 0..k.accesses {
+            let key = pda::access_receipt(&pid, &k.key, r);
+            let chain = cx.decode::<rekam::AccessReceipt>(&key);
+            match (k.receipts_closed.contains(&r), &chain) {
+                (true, None) => {}
+                (false, Some(c))
+                    if c.consent == k.key && c.accessor == k.grantee && c.index == r => {}
+                _ => problems.push(format!(
+                    "receipt {key} ({r} of consent {}): chain {chain:?}, model closed {}",
+                    k.key,
+                    k.receipts_closed.contains(&r)
+                )),
+            }
+        }
+        if k.closed {
+            if cx.m.s.w.fx.account(&k.key).is_some() {
+                problems.push(format!(
+                    "consent {} closed in the model, open on chain",
+                    k.key
+                ));
+            }
+            continue;
+        }
         match cx.decode::<rekam::Consent>(&k.key) {
             Some(c)
                 if c.revoked_at == k.revoked_at
@@ -121,4 +148,5 @@ pub fn check_state(cx: &mut Ctx) {
     for p in problems {
         cx.flag("model agrees with chain", p);
     }
+    crate::invariants::check_gone(cx);
 }

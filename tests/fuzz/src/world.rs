@@ -304,6 +304,16 @@ impl Ctx {
         self.m.s.w.fx.account(key).is_some_and(|a| a.lamports > 0)
     }
 
+    /// An account's lamports and data length (0, 0 when absent).
+    pub fn held(&self, key: &Pubkey) -> (u64, usize) {
+        self.m
+            .s
+            .w
+            .fx
+            .account(key)
+            .map_or((0, 0), |a| (a.lamports, a.data.len()))
+    }
+
     /// Decodes an account of the program, `None` when absent or not a `T`.
     pub fn decode<T: AccountDeserialize>(&self, key: &Pubkey) -> Option<T> {
         let a = self.m.s.w.fx.account(key)?;
