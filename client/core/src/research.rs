@@ -1,352 +1,81 @@
-//! Research copies: a patient's record, de-identified, with just enough disclosed to be
-//! verified against its attestation, encrypted to a study's researcher.
+//! Research copies: a patient's record, de-identified to HIPAA Safe Harbor's list, with the
+//! record's claims of whatever the copy shows, encrypted to a study's researcher.
 //!
-//! The rules are specified in `docs/research.md`. In short, [`deidentify`] keeps an
-//! allow-list of clinical fields per resource and drops everything else (names,
-//! identifiers, contact data, narrative, notes, metadata, people and organizations),
-//! generalizes every date to its month and the birth date to a five-year age band
-//! (`90+` at the top), and replaces every resource id with a fresh random one, so nothing
-//! in the copy links back to the clinic's systems.
+//! The rules are specified in `docs/research.md`. In short:
+//! - [`schema`]: the allow-list, per resource type, of the elements a copy keeps;
+//! - [`deidentify`](mod@deidentify): builds the copy's Bundle from that list (codes without
+//!   labels, quantities, statuses; dates to the year; ages over 89 top-coded; no free text,
+//!   identifiers, people, places or devices; fresh ids);
+//! - [`check`]: an independent walk that reports anything identifying left in a Bundle;
+//!   the patient's client runs it before sealing, the researcher's after opening;
+//! - [`codes`]: which code systems and code shapes a copy may carry.
 //!
-//! A [`ResearchCopy`] carries the de-identified Bundle plus, for every fact in it, the
-//! record's claim of that fact (its SD-JWT disclosure and proof). The researcher checks
-//! each claim against the on-chain claims root and that every fact of the Bundle is one of
-//! them, value for value, so a paid contributor cannot fabricate a lab value. Dates,
-//! derived facts, the record salt and the other claims stay private.
+//! A [`ResearchCopy`] carries the Bundle plus, for each fact of it whose claim shows no
+//! more than the Bundle does, that claim (SD-JWT disclosure and proof). The researcher
+//! checks each claim against the on-chain claims root and every fact of the Bundle against
+//! its claim, value for value. A claim that carries free text (a code's label, dosage
+//! text) or a value the copy generalizes (an age over 89) cannot be shown without showing
+//! that text or value: its fact is listed as unproven instead.
+
+pub mod check;
+pub mod codes;
+pub mod deidentify;
+pub mod schema;
 
 use std::collections::HashMap;
+use std::fmt;
 
 use anchor_lang::prelude::Pubkey;
 use rekam::Attestation;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::claims::{self, presentation::DisclosedClaim};
 use crate::crypto::stream::{decrypt_to_vec, encrypt_to_vec};
 use crate::crypto::{EncryptOptions, Identity};
 use crate::fhir::facts::{self, resource_type_of};
-use crate::fhir::{self, FhirError};
 use crate::record::{Envelope, RecordError};
+pub use check::{check_bundle, Finding};
+pub use deidentify::{age_band, deidentify};
 
-pub const COPY_FORMAT: &str = "rekam-research/1";
+/// Version 2: no attestation address, the treatment year instead of its month, no free
+/// text, and unproven facts listed.
+pub const COPY_FORMAT: &str = "rekam-research/2";
 pub const COPY_CONTENT_TYPE: &str = "application/vnd.rekam.research+json";
 /// The extension that carries a patient's age band in a de-identified Bundle.
 pub const AGE_BAND_URL: &str = "https://rekam.health/fhir/StructureDefinition/age-band";
 
-/// Resource types dropped whole: they describe people, organizations, places or devices.
-const DROPPED_TYPES: &[&str] = &[
-    "Practitioner",
-    "PractitionerRole",
-    "RelatedPerson",
-    "Person",
-    "Organization",
-    "Location",
-    "Device",
-    "Endpoint",
-    "HealthcareService",
-    "Provenance",
-    "AuditEvent",
-    "Coverage",
-    "Claim",
-    "ExplanationOfBenefit",
-    "DocumentReference",
-    "Binary",
-    "Media",
-];
-
-/// Fields every kept resource may keep (besides `resourceType` and a fresh `id`).
-const COMMON_FIELDS: &[&str] = &[
-    "status",
-    "intent",
-    "category",
-    "code",
-    "class",
-    "type",
-    "subject",
-    "patient",
-    "encounter",
-];
-
-/// Further fields kept per resource type. Anything not listed is dropped.
-fn type_fields(resource_type: &str) -> &'static [&'static str] {
-    match resource_type {
-        "Patient" => &["gender", "deceasedBoolean", "deceasedDateTime"],
-        "Encounter" => &["period", "priority", "reasonCode", "hospitalization"],
-        "Condition" => &[
-            "clinicalStatus",
-            "verificationStatus",
-            "severity",
-            "bodySite",
-            "onsetDateTime",
-            "onsetPeriod",
-            "abatementDateTime",
-            "recordedDate",
-            "stage",
-        ],
-        "Observation" => &[
-            "effectiveDateTime",
-            "effectivePeriod",
-            "issued",
-            "valueQuantity",
-            "valueCodeableConcept",
-            "valueString",
-            "valueBoolean",
-            "valueInteger",
-            "valueRange",
-            "valueRatio",
-            "dataAbsentReason",
-            "interpretation",
-            "bodySite",
-            "method",
-            "referenceRange",
-            "component",
-        ],
-        "DiagnosticReport" => &[
-            "effectiveDateTime",
-            "effectivePeriod",
-            "issued",
-            "result",
-            "conclusionCode",
-        ],
-        "Immunization" => &[
-            "vaccineCode",
-            "occurrenceDateTime",
-            "recorded",
-            "primarySource",
-            "site",
-            "route",
-            "doseQuantity",
-            "protocolApplied",
-        ],
-        "MedicationRequest" => &[
-            "medicationCodeableConcept",
-            "authoredOn",
-            "dosageInstruction",
-            "dispenseRequest",
-            "reasonCode",
-        ],
-        "MedicationStatement" | "MedicationAdministration" => &[
-            "medicationCodeableConcept",
-            "effectiveDateTime",
-            "effectivePeriod",
-            "dateAsserted",
-            "dosage",
-            "reasonCode",
-        ],
-        "ImagingStudy" => &[
-            "started",
-            "modality",
-            "procedureCode",
-            "numberOfSeries",
-            "numberOfInstances",
-            "reasonCode",
-        ],
-        "Procedure" => &[
-            "performedDateTime",
-            "performedPeriod",
-            "bodySite",
-            "outcome",
-        ],
-        "AllergyIntolerance" => &[
-            "clinicalStatus",
-            "verificationStatus",
-            "criticality",
-            "onsetDateTime",
-            "recordedDate",
-            "reaction",
-        ],
-        _ => &[],
-    }
-}
-
-/// Whether a JSON string is a FHIR date, dateTime or instant (`YYYY`, `YYYY-MM`, ...).
-fn is_date(text: &str) -> bool {
-    let b = text.as_bytes();
-    b.len() >= 7
-        && b[..4].iter().all(u8::is_ascii_digit)
-        && b[4] == b'-'
-        && b[5..7].iter().all(u8::is_ascii_digit)
-        && (b.len() == 7
-            || (b.len() >= 10 && b[7] == b'-' && b[8..10].iter().all(u8::is_ascii_digit)))
-}
-
-/// Generalizes every date inside `value` to `YYYY-MM`; maps references through `ids`
-/// (a reference to anything not kept is removed); keeps only `reference` in references.
-fn scrub(value: &mut Value, ids: &HashMap<String, String>) {
-    match value {
-        Value::String(s) if is_date(s) => s.truncate(7),
-        Value::Array(items) => {
-            items.retain_mut(|item| {
-                scrub(item, ids);
-                !is_dropped_reference(item)
-            });
-        }
-        Value::Object(map) => {
-            if let Some(Value::String(target)) = map.get("reference") {
-                let mapped = ids.get(target).cloned();
-                map.clear();
-                if let Some(new) = mapped {
-                    map.insert("reference".into(), Value::String(new));
-                }
-                return;
-            }
-            // Free text inside data types (Annotation, narrative) never survives.
-            map.remove("div");
-            map.remove("extension");
-            map.remove("modifierExtension");
-            map.remove("identifier");
-            let mut emptied = Vec::new();
-            for (key, v) in map.iter_mut() {
-                scrub(v, ids);
-                if is_dropped_reference(v) {
-                    emptied.push(key.clone());
-                }
-            }
-            for key in emptied {
-                map.remove(&key);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// A reference whose target was dropped (scrubbed to an empty object).
-fn is_dropped_reference(value: &Value) -> bool {
-    matches!(value, Value::Object(m) if m.is_empty())
-}
-
-/// The five-year age band of someone born on `birth` (`YYYY-MM-DD`) at `at`
-/// (`YYYY-MM-DD`): `"40-44"`, ..., `"90+"`.
-pub fn age_band(birth: &str, at: &str) -> Option<String> {
-    let parse = |d: &str| -> Option<(i32, u32, u32)> {
-        let y = d.get(0..4)?.parse().ok()?;
-        let m = d.get(5..7)?.parse().ok()?;
-        let day = d.get(8..10).and_then(|s| s.parse().ok()).unwrap_or(1);
-        Some((y, m, day))
-    };
-    let (by, bm, bd) = parse(birth)?;
-    let (ay, am, ad) = parse(at)?;
-    let mut age = ay - by;
-    if (am, ad) < (bm, bd) {
-        age -= 1;
-    }
-    if age < 0 {
-        return None;
-    }
-    Some(if age >= 90 {
-        "90+".to_string()
-    } else {
-        let low = age / 5 * 5;
-        format!("{low}-{}", low + 4)
-    })
-}
-
-fn random_uuid() -> String {
-    let mut b = [0u8; 16];
-    aws_lc_rs::rand::fill(&mut b).expect("system RNG");
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
-
-/// De-identifies a FHIR R4 Bundle (rules in `docs/research.md`). `treatment_date`
-/// (`YYYY-MM-DD`, the record's date) is when the patient's age is measured.
-pub fn deidentify(bundle: &[u8], treatment_date: &str) -> Result<Value, FhirError> {
-    // The record was validated whole when attested; a part of a split Bundle may point at
-    // resources of other parts (those references are dropped below).
-    fhir::summarize_attested(bundle)?;
-    let bundle: Value =
-        serde_json::from_slice(bundle).map_err(|e| FhirError::NotJson(e.to_string()))?;
-    let entries = bundle
-        .get("entry")
-        .and_then(Value::as_array)
-        .ok_or(FhirError::NoEntries)?;
-
-    // Fresh ids for every kept resource; old references (urn:uuid and Type/id) map to them.
-    let mut ids = HashMap::new();
-    let mut kept = Vec::new();
-    for entry in entries {
-        let resource = entry.get("resource").cloned().unwrap_or(Value::Null);
-        let rtype = resource
-            .get("resourceType")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        if DROPPED_TYPES.contains(&rtype.as_str()) {
-            continue;
-        }
-        let new_id = random_uuid();
-        if let Some(url) = entry.get("fullUrl").and_then(Value::as_str) {
-            ids.insert(url.to_string(), format!("urn:uuid:{new_id}"));
-        }
-        if let Some(old) = resource.get("id").and_then(Value::as_str) {
-            ids.insert(format!("{rtype}/{old}"), format!("urn:uuid:{new_id}"));
-            ids.insert(format!("urn:uuid:{old}"), format!("urn:uuid:{new_id}"));
-        }
-        kept.push((rtype, new_id, resource));
-    }
-
-    let mut out_entries = Vec::new();
-    for (rtype, new_id, resource) in kept {
-        let mut clean = Map::new();
-        clean.insert("resourceType".into(), Value::String(rtype.clone()));
-        clean.insert("id".into(), Value::String(new_id.clone()));
-        for field in COMMON_FIELDS.iter().chain(type_fields(&rtype)) {
-            if let Some(v) = resource.get(*field) {
-                let mut v = v.clone();
-                scrub(&mut v, &ids);
-                if !is_dropped_reference(&v) {
-                    clean.insert((*field).into(), v);
-                }
-            }
-        }
-        if rtype == "Patient" {
-            if let Some(band) = resource
-                .get("birthDate")
-                .and_then(Value::as_str)
-                .and_then(|b| age_band(b, treatment_date))
-            {
-                clean.insert(
-                    "extension".into(),
-                    serde_json::json!([{ "url": AGE_BAND_URL, "valueString": band }]),
-                );
-            }
-        }
-        out_entries.push(serde_json::json!({
-            "fullUrl": format!("urn:uuid:{new_id}"),
-            "resource": Value::Object(clean),
-        }));
-    }
-    Ok(serde_json::json!({
-        "resourceType": "Bundle",
-        "type": "collection",
-        "entry": out_entries,
-    }))
-}
-
+/// A research copy. It names its study but not the attestation it comes from: the
+/// researcher learns that from the chain (docs/research.md, "What the researcher learns").
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
 pub struct ResearchCopy {
     pub format: String,
     pub study: String,
-    pub attestation: String,
     pub kind: String,
-    /// `YYYY-MM` of the treatment.
-    pub treatment_month: String,
+    /// `YYYY` of the treatment (Safe Harbor keeps the year only).
+    pub treatment_year: String,
     /// Leaves in the attestation's claims tree.
     pub count: u32,
-    /// Every fact of the copy's Bundle as a disclosed claim with its proof. Dates and
-    /// the derived patient facts stay undisclosed.
+    /// The facts of the Bundle whose claims show nothing the Bundle does not, as disclosed
+    /// claims with their proofs. Dates and the derived patient facts stay undisclosed.
     pub disclosures: Vec<DisclosedClaim>,
+    /// The facts of the Bundle whose claims cannot be shown (they carry free text or a
+    /// value the copy generalizes): not proven against the claims root.
+    pub unproven: Vec<String>,
     /// The de-identified FHIR Bundle.
     pub bundle: Value,
+}
+
+/// The check's findings, as one error message lists them.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Findings(pub Vec<Finding>);
+
+impl fmt::Display for Findings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list: Vec<String> = self.0.iter().map(Finding::to_string).collect();
+        write!(f, "{}", list.join("; "))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -357,6 +86,16 @@ pub enum ResearchError {
     Malformed(String),
     #[error("research copy does not match attestation {attestation}: {what}")]
     Mismatch { attestation: Pubkey, what: String },
+    #[error("research copy is not de-identified ({count} finding(s)): {findings}", count = .0.0.len(), findings = .0)]
+    Identifying(Findings),
+}
+
+/// What a verified copy proves: the facts backed by a claim under the attestation's
+/// claims root, and those shown without one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verified {
+    pub proven: Vec<String>,
+    pub unproven: Vec<String>,
 }
 
 /// Whether a claim is a resource's fact without its date: what a research copy discloses.
@@ -380,19 +119,65 @@ fn bundle_facts(bundle: &Value) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// Everything the identifier check finds in a copy: in its Bundle, and in its claims
+/// (each disclosed claim must show exactly a fact of the Bundle, nothing more).
+pub fn check_copy(copy: &ResearchCopy) -> Vec<Finding> {
+    let mut out = check_bundle(&copy.bundle);
+    let flag = |path: String, what: &str| Finding {
+        path,
+        what: what.to_string(),
+    };
+    if !codes::is_year(&copy.treatment_year) {
+        out.push(flag("treatment_year".into(), "not a year"));
+    }
+    if !codes::is_token(&copy.kind) {
+        out.push(flag("kind".into(), "not an attestation kind"));
+    }
+    let facts: HashMap<String, Value> = bundle_facts(&copy.bundle).into_iter().collect();
+    for (i, c) in copy.disclosures.iter().enumerate() {
+        let path = format!("disclosures/{i}");
+        match claims::Disclosure::parse(&c.disclosure) {
+            Ok(d) if facts.get(d.name()) == Some(d.value()) => {}
+            Ok(_) => out.push(flag(
+                path,
+                "a claim whose value is not a fact of the Bundle",
+            )),
+            Err(_) => out.push(flag(path, "not a disclosure")),
+        }
+    }
+    for (i, name) in copy.unproven.iter().enumerate() {
+        if !facts.contains_key(name) {
+            out.push(flag(format!("unproven/{i}"), "not a fact of the Bundle"));
+        }
+    }
+    out
+}
+
+fn refuse_identifying(copy: &ResearchCopy) -> Result<(), ResearchError> {
+    let findings = check_copy(copy);
+    if findings.is_empty() {
+        Ok(())
+    } else {
+        Err(ResearchError::Identifying(Findings(findings)))
+    }
+}
+
 impl ResearchCopy {
     /// Builds the copy of a patient's own (decrypted) record for `study`.
-    pub fn build(
-        envelope: &Envelope,
-        study: &Pubkey,
-        attestation: &Pubkey,
-    ) -> Result<Self, ResearchError> {
+    pub fn build(envelope: &Envelope, study: &Pubkey) -> Result<Self, ResearchError> {
         let content = envelope.content()?;
         let bundle = deidentify(&content, &envelope.treatment_date).map_err(RecordError::from)?;
+        let facts: HashMap<String, Value> = bundle_facts(&bundle).into_iter().collect();
         let claims = envelope.claim_set()?;
         let mut disclosures = Vec::new();
+        let mut unproven = Vec::new();
         for (i, d) in claims.disclosures().iter().enumerate() {
-            if !is_copied_fact(d.name()) {
+            let Some(fact) = facts.get(d.name()).filter(|_| is_copied_fact(d.name())) else {
+                continue;
+            };
+            // A claim is shown only when it says exactly what the copy's Bundle says.
+            if fact != d.value() {
+                unproven.push(d.name().to_string());
                 continue;
             }
             let index = i as u32;
@@ -407,27 +192,31 @@ impl ResearchCopy {
                     .collect(),
             });
         }
-        Ok(Self {
+        let copy = Self {
             format: COPY_FORMAT.into(),
             study: study.to_string(),
-            attestation: attestation.to_string(),
             kind: envelope.kind.clone(),
-            treatment_month: envelope.treatment_date.chars().take(7).collect(),
+            treatment_year: envelope.treatment_date.chars().take(4).collect(),
             count: claims.count(),
             disclosures,
+            unproven,
             bundle,
-        })
+        };
+        refuse_identifying(&copy)?;
+        Ok(copy)
     }
 
-    /// Checks the copy against the on-chain attestation it claims to come from: every
-    /// disclosed claim is under the claims root, and every fact of the Bundle is one of
-    /// them, value for value.
+    /// Checks the copy: first that nothing identifying is in it, then against the
+    /// on-chain attestation the chain says it comes from (the contribution names it):
+    /// every disclosed claim is under the claims root, every fact of the Bundle is one of
+    /// them value for value or is listed as unproven, and the kind and year are the
+    /// attestation's.
     pub fn verify(
         &self,
         study: &Pubkey,
         attestation_key: &Pubkey,
         attestation: &Attestation,
-    ) -> Result<(), ResearchError> {
+    ) -> Result<Verified, ResearchError> {
         let mismatch = |what: String| ResearchError::Mismatch {
             attestation: *attestation_key,
             what,
@@ -438,10 +227,9 @@ impl ResearchCopy {
                 self.format
             )));
         }
-        if self.attestation != attestation_key.to_string() || self.study != study.to_string() {
-            return Err(mismatch(
-                "the copy names another study or attestation".into(),
-            ));
+        refuse_identifying(self)?;
+        if self.study != study.to_string() {
+            return Err(mismatch("the copy names another study".into()));
         }
         let mut verified: HashMap<String, Value> = HashMap::new();
         for c in &self.disclosures {
@@ -467,11 +255,16 @@ impl ResearchCopy {
             verified.insert(d.name().to_string(), d.value().clone());
         }
         let facts = bundle_facts(&self.bundle);
+        let (mut proven, mut unproven) = (Vec::new(), Vec::new());
         for (name, value) in &facts {
-            if verified.get(name) != Some(value) {
-                return Err(mismatch(format!(
-                    "fact {name} of the Bundle is not backed by a verified claim"
-                )));
+            match verified.get(name) {
+                Some(v) if v == value => proven.push(name.clone()),
+                None if self.unproven.contains(name) => unproven.push(name.clone()),
+                _ => {
+                    return Err(mismatch(format!(
+                        "fact {name} of the Bundle is not backed by a verified claim"
+                    )))
+                }
             }
         }
         if let Some(extra) = verified
@@ -483,15 +276,10 @@ impl ResearchCopy {
         if self.kind != format!("{:?}", attestation.kind) {
             return Err(mismatch("kind differs".into()));
         }
-        if month_of_day(attestation.treatment_day) != self.treatment_month {
-            return Err(mismatch("treatment month differs".into()));
+        if year_of_day(attestation.treatment_day) != self.treatment_year {
+            return Err(mismatch("treatment year differs".into()));
         }
-        if find_identifying(&self.bundle).is_some() {
-            return Err(ResearchError::Malformed(
-                "the Bundle is not de-identified".into(),
-            ));
-        }
-        Ok(())
+        Ok(Verified { proven, unproven })
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -502,8 +290,10 @@ impl ResearchCopy {
         serde_json::from_slice(bytes).map_err(|e| ResearchError::Malformed(e.to_string()))
     }
 
-    /// Encrypts the copy to the researcher's X25519 key.
+    /// Encrypts the copy to the researcher's X25519 key, after the identifier check: a
+    /// copy with anything identifying in it is never sealed.
     pub fn seal(&self, researcher_key: &[u8; 32]) -> Result<Vec<u8>, ResearchError> {
+        refuse_identifying(self)?;
         let recipients = [*researcher_key];
         let opts = EncryptOptions::new(&recipients, COPY_CONTENT_TYPE);
         Ok(encrypt_to_vec(&self.to_bytes(), &opts)
@@ -517,41 +307,9 @@ impl ResearchCopy {
     }
 }
 
-/// The first identifying thing left in a Bundle, if any: a resource field that
-/// de-identification removes, an identifier or a reference's display anywhere, or a date
-/// more precise than a month.
-pub fn find_identifying(value: &Value) -> Option<String> {
-    const RESOURCE_FIELDS: &[&str] = &[
-        "name",
-        "telecom",
-        "address",
-        "birthDate",
-        "photo",
-        "contact",
-        "text",
-        "note",
-        "meta",
-    ];
-    match value {
-        Value::String(s) if is_date(s) && s.len() > 7 => Some(format!("date {s}")),
-        Value::Array(items) => items.iter().find_map(find_identifying),
-        Value::Object(map) => {
-            let is_resource = map.contains_key("resourceType");
-            let is_reference = map.contains_key("reference");
-            map.iter().find_map(|(key, v)| {
-                let key = key.as_str();
-                if key == "identifier"
-                    || (is_resource && RESOURCE_FIELDS.contains(&key))
-                    || (is_reference && key == "display")
-                {
-                    Some(format!("field {key}"))
-                } else {
-                    find_identifying(v)
-                }
-            })
-        }
-        _ => None,
-    }
+/// `YYYY` of a day number (days since 1970-01-01).
+pub fn year_of_day(day: u16) -> String {
+    month_of_day(day)[..4].to_string()
 }
 
 /// `YYYY-MM` of a day number (days since 1970-01-01).

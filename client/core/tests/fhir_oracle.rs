@@ -13,6 +13,9 @@ use std::process::Command;
 use rekam_client::fhir::validate::{validate_bundle, Severity};
 use serde_json::Value;
 
+#[path = "research/crafted.rs"]
+mod crafted;
+
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/fhir")
 }
@@ -204,5 +207,60 @@ fn rekam_and_fhir_js_agree_on_every_error() {
             files.iter().any(|f| f.file_stem().unwrap() == *name),
             "pinned case {name} is not in the corpus"
         );
+    }
+}
+
+/// Research copies are FHIR R4 too: the de-identified fixtures and a crafted stay (every
+/// resource type a copy keeps, top-coded age, year-only dates) pass FHIR.js with no error.
+#[test]
+fn de_identified_copies_are_valid_for_fhir_js() {
+    let oracles = std::env::var("REKAM_TEST_ORACLES").unwrap_or_else(|_| {
+        panic!("REKAM_TEST_ORACLES is not set: run the suite with tests/run.sh")
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    let mut inputs: Vec<(String, Vec<u8>)> = [
+        "diagnosis-diabetes.json",
+        "lab-hba1c.json",
+        "vaccination-influenza.json",
+        "prescription-metformin.json",
+        "emergency-summary.json",
+    ]
+    .iter()
+    .map(|n| (n.to_string(), std::fs::read(fixtures().join(n)).unwrap()))
+    .collect();
+    inputs.push((
+        "stay.json".into(),
+        serde_json::to_vec(&crafted::stay()).unwrap(),
+    ));
+    for (name, bytes) in inputs {
+        let date = rekam_client::fhir::summarize(&bytes)
+            .unwrap()
+            .treatment_date;
+        let copy = rekam_client::research::deidentify(&bytes, &date).unwrap();
+        let path = dir.path().join(format!("copy-{name}"));
+        std::fs::write(&path, serde_json::to_vec(&copy).unwrap()).unwrap();
+        files.push(path);
+    }
+    let out = Command::new("node")
+        .arg(fixtures().join("oracle_validate.js"))
+        .args(&files)
+        .env("NODE_PATH", &oracles)
+        .output()
+        .expect("node");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = String::from_utf8(out.stdout).unwrap();
+    let verdicts: Vec<Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(verdicts.len(), files.len());
+    for v in verdicts {
+        assert_eq!(v["errors"], serde_json::json!([]), "{}", v["file"]);
+        assert_eq!(v["valid"], true, "{}", v["file"]);
     }
 }

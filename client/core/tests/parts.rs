@@ -177,7 +177,7 @@ fn a_part_with_references_to_other_parts_makes_a_research_copy() {
         .find(|p| p.summary.kind == AttestationKind::Prescription)
         .unwrap();
     let (study, key) = (Pubkey::new_unique(), Pubkey::new_unique());
-    let copy = rekam_client::research::ResearchCopy::build(&rx.envelope, &study, &key).unwrap();
+    let copy = rekam_client::research::ResearchCopy::build(&rx.envelope, &study).unwrap();
     assert!(!serde_json::to_string(&copy.bundle)
         .unwrap()
         .contains("reasonReference"));

@@ -11,6 +11,15 @@ use rekam_client::record::{self, Prepared};
 use rekam_client::research::*;
 use serde_json::Value;
 
+#[path = "research/crafted.rs"]
+mod crafted;
+#[path = "research/leaks.rs"]
+mod leaks;
+#[path = "research/plants.rs"]
+mod plants;
+#[path = "research/stay.rs"]
+mod stay;
+
 fn fixture(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/fixtures/fhir")
@@ -59,7 +68,7 @@ fn nothing_identifying_survives_de_identification() {
         let original = fixture(name);
         let summary = rekam_client::fhir::summarize(&original).expect("valid fixture");
         let out = deidentify(&original, &summary.treatment_date).expect("de-identify");
-        assert_eq!(find_identifying(&out), None, "{name}");
+        assert_eq!(check_bundle(&out), vec![], "{name}");
 
         let source: Value = serde_json::from_slice(&original).unwrap();
         // No original id, name, identifier value or full date appears anywhere.
@@ -116,9 +125,15 @@ fn nothing_identifying_survives_de_identification() {
         for r in refs {
             assert!(urls.contains(&r.as_str()), "{name}: dangling reference {r}");
         }
-        // Dates are generalized to the month, which is still there.
+        // Dates are generalized to the year, which is still there; no month is.
         assert!(
-            after.iter().any(|s| s == &summary.treatment_date[..7]),
+            after.iter().any(|s| s == &summary.treatment_date[..4]),
+            "{name}"
+        );
+        assert!(
+            !after
+                .iter()
+                .any(|s| s.contains(&summary.treatment_date[..7])),
             "{name}"
         );
     }
@@ -194,19 +209,74 @@ fn malformed_bundles_are_refused() {
     }
 }
 
+/// The resource type `summarize` attested.
+fn summary_type(prepared: &Prepared) -> &'static str {
+    prepared.summary.resource_type
+}
+
+/// `bundle` without any `display` or `text` (labels, narrative, dosage text): a record
+/// whose claims carry no free text, so that a copy can prove every fact it shows.
+fn coded_only(bundle: &[u8]) -> Vec<u8> {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(map) => {
+                map.remove("display");
+                map.remove("text");
+                map.values_mut().for_each(strip);
+            }
+            Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut v: Value = serde_json::from_slice(bundle).unwrap();
+    strip(&mut v);
+    serde_json::to_vec(&v).unwrap()
+}
+
+#[test]
+fn a_copy_of_a_labelled_record_shows_its_facts_unproven() {
+    let study = Pubkey::new_unique();
+    let key = Pubkey::new_unique();
+    for name in FIXTURES {
+        let prepared = record::prepare(&fixture(name)).unwrap();
+        let copy = ResearchCopy::build(&prepared.envelope, &study).unwrap();
+        // Every claim of these records carries a code's label: none can be shown.
+        assert!(copy.disclosures.is_empty(), "{name}");
+        assert!(!copy.unproven.is_empty(), "{name}");
+        let verified = copy
+            .verify(&study, &key, &attestation_of(&prepared))
+            .expect(name);
+        assert_eq!(verified.proven, Vec::<String>::new(), "{name}");
+        assert_eq!(verified.unproven, copy.unproven, "{name}");
+        let text = String::from_utf8(copy.to_bytes()).unwrap();
+        for label in [
+            "Type 2 diabetes",
+            "Hemoglobin A1c",
+            "Influenza",
+            "metformin",
+            "Juno",
+            "Stubfield",
+        ] {
+            assert!(!text.contains(label), "{name}: {label}");
+        }
+    }
+}
+
 #[test]
 fn a_copy_verifies_against_its_attestation_and_nothing_else() {
     let study = Pubkey::new_unique();
     let key = Pubkey::new_unique();
     for name in FIXTURES {
-        let prepared = record::prepare(&fixture(name)).unwrap();
+        let prepared = record::prepare(&coded_only(&fixture(name))).unwrap();
         let attestation = attestation_of(&prepared);
-        let copy = ResearchCopy::build(&prepared.envelope, &study, &key).unwrap();
-        copy.verify(&study, &key, &attestation).expect(name);
+        let copy = ResearchCopy::build(&prepared.envelope, &study).unwrap();
+        let verified = copy.verify(&study, &key, &attestation).expect(name);
+        assert!(verified.proven.len() >= 2, "{name}: {verified:?}");
+        assert_eq!(verified.proven.len(), copy.disclosures.len(), "{name}");
         // The exact date and the record salt are not in the copy.
         let text = String::from_utf8(copy.to_bytes()).unwrap();
         assert!(!text.contains(&prepared.envelope.record_salt));
-        assert!(!text.contains(&prepared.envelope.treatment_date));
+        assert!(!text.contains(&prepared.envelope.treatment_date[..7]));
 
         let wrong = |mutate: &dyn Fn(&mut ResearchCopy, &mut Attestation)| {
             let mut c = copy.clone();
@@ -214,80 +284,118 @@ fn a_copy_verifies_against_its_attestation_and_nothing_else() {
             mutate(&mut c, &mut a);
             c.verify(&study, &key, &a).unwrap_err()
         };
-        // Another record's claims root (e.g. a copy passed off as a different record).
-        assert!(matches!(
-            wrong(&|_, a| a.claims_root[0] ^= 1),
-            ResearchError::Mismatch { .. }
-        ));
-        // A disclosed claim swapped for another (here: the next one, at this index).
-        assert!(matches!(
-            wrong(&|c, _| c.disclosures[0].disclosure = c.disclosures[1].disclosure.clone()),
-            ResearchError::Mismatch { .. }
-        ));
-        // A fact of the Bundle changed (a fabricated value, a more "valuable" code): no
-        // verified claim backs it.
-        let what = match wrong(&|c, _| {
-            let entries = c.bundle["entry"].as_array_mut().unwrap();
-            let coded = [
-                ("Condition", "code"),
-                ("Observation", "code"),
-                ("Immunization", "vaccineCode"),
-                ("MedicationRequest", "medicationCodeableConcept"),
-            ];
-            let (resource, field) = entries
-                .iter_mut()
-                .map(|e| &mut e["resource"])
-                .find_map(|r| {
-                    let rt = r["resourceType"].as_str().unwrap_or("").to_string();
-                    coded.iter().find(|(t, _)| *t == rt).map(|(_, f)| (r, *f))
-                })
-                .unwrap();
-            resource[field] =
-                serde_json::json!({"coding": [{"system": "http://loinc.org", "code": "0000-0"}]});
-        }) {
-            ResearchError::Mismatch { what, .. } => what,
+        let what = |e: ResearchError| match e {
+            ResearchError::Mismatch { attestation, what } => {
+                assert_eq!(attestation, key);
+                what
+            }
             other => panic!("{name}: {other}"),
         };
-        assert!(
-            what.contains("is not backed by a verified claim"),
-            "{name}: {what}"
+        let first = &copy.disclosures[0];
+        let first_name = rekam_client::claims::Disclosure::parse(&first.disclosure)
+            .unwrap()
+            .name()
+            .to_string();
+        // Another record's claims root (e.g. a copy passed off as a different record).
+        assert_eq!(
+            what(wrong(&|_, a| a.claims_root[0] ^= 1)),
+            format!(
+                "claim {} ({first_name}) is not in its claims root",
+                first.index
+            )
         );
-        // The Bundle's codes swapped for something else.
-        assert!(matches!(
-            wrong(&|c, _| c.bundle = serde_json::json!({"resourceType": "Bundle", "entry": []})),
-            ResearchError::Mismatch { .. }
-        ));
-        // Another month, another kind, another study.
-        assert!(matches!(
-            wrong(&|c, _| c.treatment_month = "1999-01".into()),
-            ResearchError::Mismatch { .. }
-        ));
-        assert!(matches!(
-            wrong(&|_, a| a.kind = AttestationKind::Imaging),
-            ResearchError::Mismatch { .. }
-        ));
-        assert!(copy
-            .verify(&Pubkey::new_unique(), &key, &attestation)
-            .is_err());
-        // A re-identified Bundle (a birth date put back) is refused.
+        // A disclosed claim swapped for another (here: the next one, at this index).
+        assert!(what(wrong(
+            &|c, _| c.disclosures[0].disclosure = c.disclosures[1].disclosure.clone()
+        ))
+        .ends_with("is not in its claims root"));
+        // A contributor may withhold a claim: the fact is then reported unproven, never
+        // proven (docs/research.md, "What verification proves").
+        let mut withheld = copy.clone();
+        withheld.disclosures.remove(0);
+        withheld.unproven.push(first_name.clone());
+        let v = withheld.verify(&study, &key, &attestation).unwrap();
+        assert!(v.unproven.contains(&first_name) && !v.proven.contains(&first_name));
+        // An unproven fact that is not in the Bundle is refused by the check.
+        let mut c = copy.clone();
+        c.unproven.push("condition.99".into());
+        assert_eq!(
+            c.verify(&study, &key, &attestation).unwrap_err().to_string(),
+            format!(
+                "research copy is not de-identified (1 finding(s)): unproven/{}: not a fact of the Bundle",
+                c.unproven.len() - 1
+            )
+        );
+        // A fact of the Bundle changed (a fabricated value, a more "valuable" code): its
+        // claim no longer shows that fact, and the check refuses the copy.
+        let mut c = copy.clone();
+        let entries = c.bundle["entry"].as_array_mut().unwrap();
+        let (i, resource) = entries
+            .iter_mut()
+            .map(|e| &mut e["resource"])
+            .enumerate()
+            .find(|(_, r)| r["resourceType"] == summary_type(&prepared))
+            .unwrap();
+        let field = if resource.get("code").is_some() {
+            "code"
+        } else if resource.get("vaccineCode").is_some() {
+            "vaccineCode"
+        } else {
+            "medicationCodeableConcept"
+        };
+        resource[field] =
+            serde_json::json!({"coding": [{"system": "http://loinc.org", "code": "0000-0"}]});
+        let err = c
+            .verify(&study, &key, &attestation)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("research copy is not de-identified (1 finding(s)): disclosures/")
+                && err.ends_with(": a claim whose value is not a fact of the Bundle"),
+            "{name}: {err} (entry {i})"
+        );
+        // A claim dropped without listing its fact as unproven.
+        assert_eq!(
+            what(wrong(&|c, _| {
+                c.disclosures.remove(0);
+            })),
+            format!("fact {first_name} of the Bundle is not backed by a verified claim")
+        );
+        // Another year, another kind, another study.
+        assert_eq!(
+            what(wrong(&|c, _| c.treatment_year = "1999".into())),
+            "treatment year differs"
+        );
+        assert_eq!(
+            what(wrong(&|_, a| a.kind = AttestationKind::Imaging)),
+            "kind differs"
+        );
+        assert_eq!(
+            what(
+                copy.verify(&Pubkey::new_unique(), &key, &attestation)
+                    .unwrap_err()
+            ),
+            "the copy names another study"
+        );
+        // A re-identified Bundle (a birth date put back) is refused before any claim.
         let mut c = copy.clone();
         c.bundle["entry"][0]["resource"]["birthDate"] = "1964-12-01".into();
-        assert!(matches!(
-            c.verify(&study, &key, &attestation),
-            Err(ResearchError::Malformed(_))
-        ));
+        assert_eq!(
+            c.verify(&study, &key, &attestation)
+                .unwrap_err()
+                .to_string(),
+            "research copy is not de-identified (3 finding(s)): \
+             /entry/0/resource/birthDate: a date finer than a year (1964-12-01); \
+             /entry/0/resource/birthDate: element birthDate can identify; \
+             /entry/0/resource/birthDate: not on the allow-list"
+        );
     }
 }
 
 #[test]
 fn a_copy_opens_only_for_the_researcher() {
     let prepared = record::prepare(&fixture("lab-hba1c.json")).unwrap();
-    let copy = ResearchCopy::build(
-        &prepared.envelope,
-        &Pubkey::new_unique(),
-        &Pubkey::new_unique(),
-    )
-    .unwrap();
+    let copy = ResearchCopy::build(&prepared.envelope, &Pubkey::new_unique()).unwrap();
     let researcher = Identity::generate();
     let sealed = copy.seal(&researcher.public_key()).unwrap();
     assert_eq!(ResearchCopy::open(&sealed, &researcher).unwrap(), copy);

@@ -10,7 +10,7 @@ use anchor_lang::prelude::Pubkey;
 use anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent;
 use anyhow::{anyhow, bail, Context};
 use rekam::{Attestation, Config, Consent, Contribution, Study, StudyCriteria, StudyTerms};
-use rekam_client::research::ResearchCopy;
+use rekam_client::research::{ResearchCopy, Verified};
 use rekam_client::storage::{self, Locator};
 use rekam_client::{ix, pda, record};
 use serde::{Deserialize, Serialize};
@@ -396,7 +396,14 @@ pub struct ContributionRow {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub treatment_month: Option<String>,
+    pub treatment_year: Option<String>,
+    /// Facts of the copy proven against the attestation's claims root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proven: Option<usize>,
+    /// Facts of the copy shown without a claim (their claims carry free text or a value
+    /// the copy generalizes): not proven.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unproven: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub out: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -421,11 +428,17 @@ impl Render for Contributions {
                 "  {}  paid {:>8}  fee {:>6}",
                 c.attestation, c.payout, c.fee
             ));
-            if let (Some(kind), Some(month)) = (&c.kind, &c.treatment_month) {
-                out.push_str(&format!("  {kind} {month}"));
+            if let (Some(kind), Some(year)) = (&c.kind, &c.treatment_year) {
+                out.push_str(&format!("  {kind} {year}"));
             }
             if let Some(true) = c.verified {
                 out.push_str("  verified");
+            }
+            if let (Some(proven), Some(unproven)) = (c.proven, &c.unproven) {
+                out.push_str(&format!(
+                    "  {proven} facts proven, {} unproven",
+                    unproven.len()
+                ));
             }
             if let Some(path) = &c.out {
                 out.push_str(&format!("  -> {path}"));
@@ -817,7 +830,8 @@ pub fn contribute(
     let envelope = app.open_own(&patient_key, attestation_key, &bytes, &identity)?;
     envelope.check(&pid, attestation_key, &attestation)?;
 
-    let copy = ResearchCopy::build(&envelope, study_key, attestation_key)?;
+    // Built from the allow-list and refused if the identifier check finds anything.
+    let copy = ResearchCopy::build(&envelope, study_key)?;
     let sealed = copy.seal(&study.terms.encryption_key)?;
     let hash = storage::digest(&sealed);
     let copy_locator = App::block_on(store.put(sealed))??;
@@ -889,7 +903,9 @@ fn row(key: &Pubkey, c: &Contribution) -> ContributionRow {
         contributed_at: c.contributed_at,
         verified: None,
         kind: None,
-        treatment_month: None,
+        treatment_year: None,
+        proven: None,
+        unproven: None,
         out: None,
         error: None,
     }
@@ -934,10 +950,12 @@ pub fn fetch(app: &mut App, study_key: &Pubkey, out_dir: &Path) -> anyhow::Resul
             &identity,
             &signer,
         ) {
-            Ok((copy, path)) => {
+            Ok((copy, verified, path)) => {
                 r.verified = Some(true);
                 r.kind = Some(copy.kind.clone());
-                r.treatment_month = Some(copy.treatment_month.clone());
+                r.treatment_year = Some(copy.treatment_year.clone());
+                r.proven = Some(verified.proven.len());
+                r.unproven = Some(verified.unproven);
                 r.out = Some(path.display().to_string());
             }
             Err(err) => {
@@ -965,7 +983,7 @@ fn fetch_one(
     store: &dyn storage::Store,
     identity: &rekam_client::crypto::Identity,
     signer: &solana_keypair::Keypair,
-) -> anyhow::Result<(ResearchCopy, PathBuf)> {
+) -> anyhow::Result<(ResearchCopy, Verified, PathBuf)> {
     let consent: Consent = app.fetch(&c.consent, "research consent")?;
     // The copy paid for is on record; a key grant updated since points at another one.
     if consent.key_grant.hash != c.copy_hash {
@@ -998,10 +1016,11 @@ fn fetch_one(
         );
     }
     let copy = ResearchCopy::open(&sealed, identity)?;
-    copy.verify(study_key, &c.attestation, &attestation)?;
+    // The identifier check first: a copy with anything identifying is refused, not written.
+    let verified = copy.verify(study_key, &c.attestation, &attestation)?;
     let path = out_dir.join(format!("{}.json", c.attestation));
     crate::commands::records::write_bundle(&path, &serde_json::to_vec_pretty(&copy.bundle)?)?;
-    Ok((copy, path))
+    Ok((copy, verified, path))
 }
 
 /// Closes the study; the refund goes to the researcher's associated token account
