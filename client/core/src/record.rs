@@ -105,8 +105,9 @@ pub enum RecordError {
     NotGranted(Pubkey),
 }
 
-/// The plaintext inside a stored record.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+/// The plaintext inside a stored record. Its `Debug` shows only what identifies the
+/// format and the shape, never the salt, the claims or the content.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Envelope {
     pub format: String,
     /// The record salt, hex: every commitment salt derives from it.
@@ -129,6 +130,24 @@ pub struct Envelope {
     /// (`crate::parts`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<Source>,
+}
+
+impl std::fmt::Debug for Envelope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Envelope")
+            .field("format", &self.format)
+            .field("record_salt", &"<redacted>")
+            .field("kind", &self.kind)
+            .field("claims", &self.disclosures.len())
+            .field("content_type", &self.content_type)
+            .field("content_bytes", &self.content.len())
+            .field(
+                "issuer_jwt",
+                &self.issuer_jwt.as_ref().map(|_| "<redacted>"),
+            )
+            .field("parts", &self.source.as_ref().map(|s| s.attestations.len()))
+            .finish_non_exhaustive()
+    }
 }
 
 /// The commitments an attestation of a record carries.

@@ -41,6 +41,8 @@ pub enum StoreError {
     Auth(String),
     #[error("storage unreachable after {attempts} attempts: {last}")]
     Unavailable { attempts: u32, last: String },
+    #[error("stored object is larger than the {0}-byte read limit; refused before buffering it")]
+    TooLarge(usize),
     #[error("storage error: {0}")]
     Backend(String),
     #[error("locator {0} belongs to a different store ({1})")]

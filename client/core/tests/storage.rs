@@ -291,6 +291,25 @@ async fn ipfs_adds_cidv1_raw_leaves_and_verifies_reads() {
 }
 
 #[tokio::test]
+async fn ipfs_reads_stop_at_the_read_cap() {
+    // A node answering with more bytes than the cap is refused before the body is
+    // buffered, and the cap is what the error names.
+    let capped = IpfsStore::new(&env("REKAM_TEST_IPFS_API"), fast_retry())
+        .unwrap()
+        .with_max_object_bytes(1_000);
+    let bytes = payload(10_000, 6);
+    let locator = capped.put(bytes.clone()).await.unwrap();
+    match capped.get(&locator).await {
+        Err(StoreError::TooLarge(1_000)) => {}
+        other => panic!("expected TooLarge(1000), got {:?}", other.map(|b| b.len())),
+    }
+    let roomy = IpfsStore::new(&env("REKAM_TEST_IPFS_API"), fast_retry())
+        .unwrap()
+        .with_max_object_bytes(10_000);
+    assert_eq!(roomy.get(&locator).await.unwrap(), bytes);
+}
+
+#[tokio::test]
 async fn ipfs_multi_chunk_objects_round_trip() {
     let store = IpfsStore::new(&env("REKAM_TEST_IPFS_API"), fast_retry()).unwrap();
     let bytes = payload(3 * 1024 * 1024 + 11, 5);

@@ -476,7 +476,17 @@ pub fn decrypt_with_stanza(
     let body = record
         .get(header_bytes.len()..)
         .ok_or(CryptoError::Truncated)?;
-    let mut out = Vec::with_capacity(header.plaintext_len as usize);
+    // The declared length is the writer's word until a tag checks out: never allocate on
+    // it. A record holds exactly its plaintext plus one tag per segment.
+    let tags = header.segment_count().saturating_mul(TAG_LEN as u64);
+    let held = (body.len() as u64).saturating_sub(tags);
+    if header.plaintext_len.checked_add(tags) != Some(body.len() as u64) {
+        return Err(CryptoError::LengthMismatch {
+            declared: header.plaintext_len,
+            actual: held,
+        });
+    }
+    let mut out = Vec::with_capacity(held as usize);
     decrypt_body(body, &mut out, header, header_bytes, &data_key)?;
     Ok(out)
 }

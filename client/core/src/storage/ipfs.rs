@@ -14,7 +14,14 @@ pub struct IpfsStore {
     api: String,
     client: reqwest::Client,
     retry: RetryPolicy,
+    /// Reads stop with an error past this many bytes: a node (or whoever answers at the
+    /// API address) cannot make the client buffer an unbounded object.
+    max_object_bytes: usize,
 }
+
+/// The default read cap: 1 GiB (records are streamed in 64 KiB segments when written;
+/// anything larger is refused on read, before it is buffered).
+pub const DEFAULT_MAX_OBJECT_BYTES: usize = 1 << 30;
 
 #[derive(Deserialize)]
 struct Added {
@@ -34,7 +41,14 @@ impl IpfsStore {
             api: api.trim_end_matches('/').to_string(),
             client,
             retry,
+            max_object_bytes: DEFAULT_MAX_OBJECT_BYTES,
         })
+    }
+
+    /// The same store with another read cap.
+    pub fn with_max_object_bytes(mut self, max: usize) -> Self {
+        self.max_object_bytes = max;
+        self
     }
 
     fn check(locator: &Locator) -> Result<&str, StoreError> {
@@ -49,6 +63,16 @@ impl IpfsStore {
         path_and_query: &str,
         form: Option<reqwest::multipart::Form>,
     ) -> Result<Vec<u8>, StoreError> {
+        self.call_capped(path_and_query, form, usize::MAX).await
+    }
+
+    /// `call`, refusing (without buffering it) a body longer than `cap` bytes.
+    async fn call_capped(
+        &self,
+        path_and_query: &str,
+        form: Option<reqwest::multipart::Form>,
+        cap: usize,
+    ) -> Result<Vec<u8>, StoreError> {
         let url = format!("{}/api/v0/{path_and_query}", self.api);
         let mut request = self.client.post(&url);
         if let Some(form) = form {
@@ -59,15 +83,26 @@ impl IpfsStore {
             last: format!("{url}: {e}"),
         })?;
         let status = response.status();
-        let body = response
-            .bytes()
+        if response.content_length().is_some_and(|n| n > cap as u64) {
+            return Err(StoreError::TooLarge(cap));
+        }
+        let mut response = response;
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
             .await
             .map_err(|e| StoreError::Unavailable {
                 attempts: 1,
                 last: format!("{url}: {e}"),
-            })?;
+            })?
+        {
+            if body.len() + chunk.len() > cap {
+                return Err(StoreError::TooLarge(cap));
+            }
+            body.extend_from_slice(&chunk);
+        }
         if status.is_success() {
-            return Ok(body.to_vec());
+            return Ok(body);
         }
         let message = String::from_utf8_lossy(&body).into_owned();
         Err(match status.as_u16() {
@@ -122,7 +157,11 @@ impl Store for IpfsStore {
     async fn get(&self, locator: &Locator) -> Result<Vec<u8>, StoreError> {
         let cid = Self::check(locator)?;
         let query = format!("cat?arg={cid}");
-        let bytes = self.retry.run(|| self.call(&query, None)).await?;
+        let cap = self.max_object_bytes;
+        let bytes = self
+            .retry
+            .run(|| self.call_capped(&query, None, cap))
+            .await?;
         verify(locator, &bytes)?;
         Ok(bytes)
     }

@@ -21,7 +21,7 @@ use super::{verify, Locator, Store, StoreError};
 /// Files above this size are uploaded in parts of this size.
 pub const MULTIPART_THRESHOLD: usize = 8 * 1024 * 1024;
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct S3Config {
     /// e.g. `http://127.0.0.1:8333`; `None` means AWS itself.
     pub endpoint: Option<String>,
@@ -33,6 +33,21 @@ pub struct S3Config {
     pub prefix: String,
     /// Attempts and backoff for transient failures.
     pub retry: RetryPolicy,
+}
+
+/// Everything but the secret key, which prints as `<redacted>`.
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Config")
+            .field("endpoint", &self.endpoint)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"<redacted>")
+            .field("prefix", &self.prefix)
+            .field("retry", &self.retry)
+            .finish()
+    }
 }
 
 pub struct S3Store {
