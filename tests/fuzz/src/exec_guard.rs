@@ -91,9 +91,10 @@ pub fn guardians_set(cx: &mut Ctx, op: &Op) {
             Err(not_initialized())
         }
     } else {
-        // `init` runs before the patient's `has_one`.
-        (if exists { Err(IN_USE) } else { Ok(()) })
-            .and_then(|_| req(signer == mp.auth, E::NotPatientAuthority))
+        // The guardianship is created first thing in the handler (`create::pda`, audit
+        // finding 9), after the patient's `has_one`.
+        req(signer == mp.auth, E::NotPatientAuthority)
+            .and(if exists { Err(IN_USE) } else { Ok(()) })
             .and_then(|_| validate())
     };
     let args = rekam::GuardiansArgs {

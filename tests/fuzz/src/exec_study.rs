@@ -318,13 +318,14 @@ pub fn contribute(cx: &mut Ctx, op: &Op) {
     let study = &model.studies[s];
     let t = study.terms;
     let expect = (|| {
-        // `init` (the contribution) runs before the other accounts' constraints.
-        if study.paid_atts.contains(&att.key) {
-            return Err(IN_USE);
-        }
         req(signer == model.patients[p].auth, E::NotPatientAuthority)?;
         req(issuer == att.issuer, E::IssuerMismatch)?;
         req(att.patient == Some(p), E::PatientMismatch)?;
+        // The contribution is created first thing in the handler (`create::pda`, audit
+        // finding 9): after every account constraint, before every other check.
+        if study.paid_atts.contains(&att.key) {
+            return Err(IN_USE);
+        }
         study_live(model, study)?;
         req(study.contributions < t.max, E::StudyFull)?;
         req(study.escrow >= t.price, E::EscrowShort)?;

@@ -134,20 +134,98 @@ fn without_simd_0312_the_predictable_addresses_still_work() {
     assert_eq!(g.recovery().unwrap().new_authority, new.pubkey());
 }
 
-/// What remains of the finding: addresses still created by Anchor's `init` (here a
-/// contribution) are blocked on a cluster without SIMD-0312. Study contributions,
-/// emergency consents, attestations, studies and escrows keep `init` for now (NOT
-/// fixed); this test pins it so the fix flips it.
+/// The addresses converted in this session, pre-funded on a cluster without SIMD-0312:
+/// a contribution and its research consent, an emergency consent, an issuer (its address
+/// follows the public registry id) and a guardianship (it follows the public profile).
+/// Before, each was Anchor's `init` and failed with `InvalidInstructionData`.
 #[test]
-fn without_simd_0312_an_init_address_is_still_blocked() {
+fn without_simd_0312_contributions_emergencies_issuers_and_guardians_still_work() {
+    // A contribution and the research consent it grants.
     let mut m = Market::new();
     without_prefund_feature(&mut m.s.w.fx);
     let clinic = m.s.clinic.key;
     let (p, record) = m.patient_with_record(AttestationKind::Diagnosis);
     let study = m.study;
     let contribution = pda::contribution(&m.pid(), &study, &record);
+    let index = m.s.w.fx.fetch::<rekam::Patient>(&p.key).consents_created;
+    let research_consent = pda::consent(&m.pid(), &p.key, index);
     prefund(&mut m.s.w.fx, &contribution);
-    let (_, err) = instruction_error(m.contribute(&study, &p, &record, &clinic));
+    prefund(&mut m.s.w.fx, &research_consent);
+    m.contribute(&study, &p, &record, &clinic)
+        .expect("contributed despite both prefunded addresses");
+    let c: rekam::Contribution = m.s.w.fx.fetch(&contribution);
+    assert_eq!((c.attestation, c.consent), (record, research_consent));
+    assert_eq!(
+        m.s.w.fx.fetch::<rekam::Consent>(&research_consent).purpose,
+        Purpose::Research
+    );
+
+    // An emergency consent.
+    let mut g = Guarded::new();
+    without_prefund_feature(&mut g.s.w.fx);
+    let request = g.request();
+    g.approve(0, &request).expect("approve 0");
+    g.approve(1, &request).expect("approve 1");
+    let next = next_consent(&g.s);
+    prefund(&mut g.s.w.fx, &next);
+    g.activate(1, &request)
+        .expect("activated despite the prefunded consent");
+    let granted: rekam::EmergencyRequest = g.s.w.fx.fetch(&request);
+    assert_eq!(granted.consent, next);
+    assert_eq!(
+        g.s.w.fx.fetch::<rekam::Consent>(&next).purpose,
+        Purpose::EmergencyTreatment
+    );
+
+    // An issuer, and a patient's first guardians.
+    let pid = g.pid();
+    let gov = g.s.w.governance.insecure_clone();
+    let authority = g.s.w.fx.funded(SOL);
+    let args = g.s.w.accredit_args(&authority.pubkey(), rekam::roles::LAB);
+    let issuer = pda::issuer(&pid, &args.registry_id_hash);
+    prefund(&mut g.s.w.fx, &issuer);
+    let ix = ix::issuer_accredit(&pid, &g.s.w.fx.payer.pubkey(), &gov.pubkey(), args);
+    g.s.w
+        .fx
+        .send(&[ix], &[&gov])
+        .expect("accredited despite the prefunded issuer");
+    assert_eq!(
+        g.s.w.fx.fetch::<rekam::Issuer>(&issuer).authority,
+        authority.pubkey()
+    );
+    let other = g.s.w.register_patient();
+    let guardianship = pda::guardianship(&pid, &other.key);
+    prefund(&mut g.s.w.fx, &guardianship);
+    let settings = g.args(&[0, 1], 2);
+    let ix = ix::guardians_set(&pid, &other.authority.pubkey(), &other.key, settings);
+    g.s.w
+        .fx
+        .send(&[ix], &[&other.authority])
+        .expect("guardians set despite the prefunded guardianship");
+    assert_eq!(
+        g.s.w
+            .fx
+            .fetch::<rekam::Guardianship>(&guardianship)
+            .threshold,
+        2
+    );
+}
+
+/// What remains of the finding: addresses still created by Anchor's `init` are blocked
+/// on a cluster without SIMD-0312. Studies, escrows, attestations, patient profiles, the
+/// config and the treasury keep `init` (NOT converted): their seeds are chosen by the
+/// signer and unknown until it sends them (a study id, an evidence commitment, a
+/// pseudonym), or they are made once at deployment; the block costs the attacker the
+/// rent-exempt minimum per address, and mainnet-beta has SIMD-0312. This test pins it so
+/// a conversion flips it.
+#[test]
+fn without_simd_0312_an_init_address_is_still_blocked() {
+    let mut m = Market::new();
+    without_prefund_feature(&mut m.s.w.fx);
+    let terms = m.terms();
+    let study = pda::study(&m.pid(), &m.researcher.pubkey(), 9);
+    prefund(&mut m.s.w.fx, &study);
+    let (_, err) = instruction_error(m.open(9, terms, BUDGET));
     assert_eq!(
         err,
         InstructionError::InvalidInstructionData,

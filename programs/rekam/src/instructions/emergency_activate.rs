@@ -64,20 +64,30 @@ pub struct EmergencyActivate<'info> {
     )]
     pub issuer: Account<'info, Issuer>,
 
+    /// CHECK: the patient's next consent PDA (seeds); created first thing in the handler
+    /// with `create::pda` (audit finding 9: lamports sent to this predictable address
+    /// cannot block an emergency, when it matters most), which refuses an address in use.
     #[account(
-        init,
-        payer = guardian,
-        space = Consent::SIZE,
+        mut,
         seeds = [CONSENT_SEED, patient.key().as_ref(), &patient.consents_created.to_le_bytes()],
         bump,
     )]
-    pub consent: Account<'info, Consent>,
+    pub consent: UncheckedAccount<'info>,
 
     pub system_program: Program<'info, System>,
 }
 
 impl EmergencyActivate<'_> {
     pub fn handle(&mut self, key_grant: KeyGrant, bump: u8) -> Result<()> {
+        let patient = self.patient.key();
+        let index_bytes = self.patient.consents_created.to_le_bytes();
+        crate::create::pda(
+            &self.guardian.to_account_info(),
+            &self.consent.to_account_info(),
+            &self.system_program.to_account_info(),
+            Consent::SIZE,
+            &[CONSENT_SEED, patient.as_ref(), &index_bytes, &[bump]],
+        )?;
         let now = Clock::get()?.unix_timestamp;
         require!(
             self.guardianship.is_guardian(&self.guardian.key()),
@@ -115,7 +125,7 @@ impl EmergencyActivate<'_> {
         self.patient.consents_created =
             index.checked_add(1).ok_or(RekamError::ArithmeticOverflow)?;
         let grantee = self.request.requester;
-        self.consent.set_inner(Consent {
+        let consent = Consent {
             version: ACCOUNT_VERSION,
             bump,
             patient: self.patient.key(),
@@ -131,7 +141,8 @@ impl EmergencyActivate<'_> {
             updated_at: now,
             access_count: 0,
             last_access_at: 0,
-        });
+        };
+        crate::create::write(&self.consent.to_account_info(), &consent)?;
         self.request.consent = self.consent.key();
         self.request.granted_at = now;
         events::emit(

@@ -6,7 +6,9 @@
 //! Checks:
 //! - `authority` signs and is `patient.authority` (`NotPatientAuthority`).
 //! - `guardianship` is the canonical `["guardians", patient]` PDA; new for `set`
-//!   (`init`), existing for `change`.
+//!   (created with `create::pda`: the address is predictable from the public profile, so
+//!   a pre-funded one must not block a patient from ever naming guardians, audit finding
+//!   9), existing for `change`.
 //! - 1..=7 distinct guardians, none the patient's own wallet or the zero key, threshold
 //!   1..=N (`InvalidGuardians`); the scope is valid; the emergency limit is at most 72 h
 //!   (`InvalidEmergencyTerms`); the time lock is 24 h to 30 days (`InvalidTimelock`); the
@@ -35,14 +37,10 @@ pub struct GuardiansInit<'info> {
     )]
     pub patient: Account<'info, Patient>,
 
-    #[account(
-        init,
-        payer = authority,
-        space = Guardianship::SIZE,
-        seeds = [GUARDIANS_SEED, patient.key().as_ref()],
-        bump,
-    )]
-    pub guardianship: Account<'info, Guardianship>,
+    /// CHECK: the canonical `["guardians", patient]` PDA (seeds); created in the handler
+    /// with `create::pda`, which refuses an address in use (guardians already set).
+    #[account(mut, seeds = [GUARDIANS_SEED, patient.key().as_ref()], bump)]
+    pub guardianship: UncheckedAccount<'info>,
 
     pub system_program: Program<'info, System>,
 }
@@ -70,19 +68,15 @@ pub struct GuardiansChange<'info> {
     pub guardianship: Account<'info, Guardianship>,
 }
 
-/// Writes `args` into `guardianship` and emits the event.
-fn apply<'info>(
-    guardianship: &mut Account<'info, Guardianship>,
-    patient: &Account<'info, Patient>,
-    event_authority: &AccountInfo<'info>,
+/// The guardianship `args` describe (validated), keeping the request counter.
+fn settings(
+    patient: &Account<'_, Patient>,
     args: GuardiansArgs,
     bump: u8,
-) -> Result<()> {
+    emergencies_requested: u64,
+) -> Result<Guardianship> {
     args.validate(&patient.authority)?;
-    let now = Clock::get()?.unix_timestamp;
-    let requested = guardianship.emergencies_requested;
-    let (count, threshold) = (args.guardians.len() as u8, args.threshold);
-    guardianship.set_inner(Guardianship {
+    Ok(Guardianship {
         version: ACCOUNT_VERSION,
         bump,
         patient: patient.key(),
@@ -92,41 +86,52 @@ fn apply<'info>(
         emergency_max_seconds: args.emergency_max_seconds,
         recovery_timelock_seconds: args.recovery_timelock_seconds,
         key_grant: args.key_grant,
-        emergencies_requested: requested,
-        updated_at: now,
-    });
+        emergencies_requested,
+        updated_at: Clock::get()?.unix_timestamp,
+    })
+}
+
+fn announce(event_authority: &AccountInfo<'_>, key: Pubkey, g: &Guardianship) -> Result<()> {
     events::emit(
         event_authority,
         &GuardiansSet {
-            guardianship: guardianship.key(),
-            patient: patient.key(),
-            guardians: count,
-            threshold,
+            guardianship: key,
+            patient: g.patient,
+            guardians: g.guardians.len() as u8,
+            threshold: g.threshold,
         },
     )
 }
 
 impl GuardiansInit<'_> {
     pub fn handle(&mut self, args: GuardiansArgs, bump: u8) -> Result<()> {
-        apply(
-            &mut self.guardianship,
-            &self.patient,
+        let patient = self.patient.key();
+        crate::create::pda(
+            &self.authority.to_account_info(),
+            &self.guardianship.to_account_info(),
+            &self.system_program.to_account_info(),
+            Guardianship::SIZE,
+            &[GUARDIANS_SEED, patient.as_ref(), &[bump]],
+        )?;
+        let guardianship = settings(&self.patient, args, bump, 0)?;
+        crate::create::write(&self.guardianship.to_account_info(), &guardianship)?;
+        announce(
             &self.event_authority,
-            args,
-            bump,
+            self.guardianship.key(),
+            &guardianship,
         )
     }
 }
 
 impl GuardiansChange<'_> {
     pub fn handle(&mut self, args: GuardiansArgs) -> Result<()> {
-        let bump = self.guardianship.bump;
-        apply(
-            &mut self.guardianship,
-            &self.patient,
+        let g = &self.guardianship;
+        let next = settings(&self.patient, args, g.bump, g.emergencies_requested)?;
+        self.guardianship.set_inner(next);
+        announce(
             &self.event_authority,
-            args,
-            bump,
+            self.guardianship.key(),
+            &self.guardianship,
         )
     }
 }

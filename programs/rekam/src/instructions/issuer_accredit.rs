@@ -37,20 +37,28 @@ pub struct IssuerAccredit<'info> {
     )]
     pub config: Account<'info, Config>,
 
+    /// CHECK: the issuer PDA of the registry id (seeds; the id is public, so the address
+    /// is predictable); created in the handler with `create::pda` (audit finding 9: a
+    /// pre-funded address cannot block an accreditation), which refuses an address in use.
     #[account(
-        init,
-        payer = payer,
-        space = Issuer::SIZE,
+        mut,
         seeds = [ISSUER_SEED, args.registry_id_hash.as_ref()],
         bump,
     )]
-    pub issuer: Account<'info, Issuer>,
+    pub issuer: UncheckedAccount<'info>,
 
     pub system_program: Program<'info, System>,
 }
 
 impl IssuerAccredit<'_> {
     pub fn handle(&mut self, args: IssuerAccreditArgs, bump: u8) -> Result<()> {
+        crate::create::pda(
+            &self.payer.to_account_info(),
+            &self.issuer.to_account_info(),
+            &self.system_program.to_account_info(),
+            Issuer::SIZE,
+            &[ISSUER_SEED, args.registry_id_hash.as_ref(), &[bump]],
+        )?;
         require!(
             args.roles != 0 && args.roles & !roles::ALL == 0,
             RekamError::InvalidRoles
@@ -60,7 +68,7 @@ impl IssuerAccredit<'_> {
             RekamError::InvalidEncryptionKey
         );
         let now = Clock::get()?.unix_timestamp;
-        self.issuer.set_inner(Issuer {
+        let issuer = Issuer {
             version: ACCOUNT_VERSION,
             bump,
             authority: args.issuer_authority,
@@ -73,7 +81,8 @@ impl IssuerAccredit<'_> {
             attestations_issued: 0,
             void_from: 0,
             void_until: 0,
-        });
+        };
+        crate::create::write(&self.issuer.to_account_info(), &issuer)?;
         events::emit(
             &self.event_authority,
             &IssuerAccredited {

@@ -16,7 +16,9 @@
 //!   board revokes it, it expires or the board is suspended, the study pays nothing and
 //!   collects no research consent (audit finding 3).
 //! - `contribution` is the canonical `["contribution", study, attestation]` PDA and new:
-//!   the same attestation is never paid twice for a study.
+//!   the same attestation is never paid twice for a study. It and the research consent
+//!   are created with `create::pda` before any other handler check, so lamports sent to
+//!   either address first cannot block the contribution (audit finding 9).
 //! - `participant` (`["participant", study, patient]`) counts the patient's paid
 //!   contributions: at most `terms.max_per_patient` (`PatientContributionLimit`), however
 //!   many attestations (re-attested with a new salt, or by a second issuer) they bring;
@@ -102,23 +104,23 @@ pub struct StudyContribute<'info> {
     #[account(constraint = issuer.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion)]
     pub issuer: Box<Account<'info, Issuer>>,
 
+    /// CHECK: the canonical `["contribution", study, attestation]` PDA (seeds); created
+    /// first thing in the handler with `create::pda` (audit finding 9: a pre-funded address
+    /// cannot block it), which refuses an address in use: an attestation already paid.
     #[account(
-        init,
-        payer = authority,
-        space = Contribution::SIZE,
+        mut,
         seeds = [CONTRIBUTION_SEED, study.key().as_ref(), attestation.key().as_ref()],
         bump,
     )]
-    pub contribution: Box<Account<'info, Contribution>>,
+    pub contribution: UncheckedAccount<'info>,
 
+    /// CHECK: the patient's next consent PDA (seeds); created like `contribution`.
     #[account(
-        init,
-        payer = authority,
-        space = Consent::SIZE,
+        mut,
         seeds = [CONSENT_SEED, patient.key().as_ref(), &patient.consents_created.to_le_bytes()],
         bump,
     )]
-    pub consent: Box<Account<'info, Consent>>,
+    pub consent: UncheckedAccount<'info>,
 
     /// CHECK: the patient wallet's associated token account for the study mint (address
     /// pinned here); created or validated by the Associated Token program in the handler,
@@ -171,6 +173,7 @@ impl<'info> StudyContribute<'info> {
         args: StudyContributeArgs,
         bumps: &StudyContributeBumps,
     ) -> Result<()> {
+        self.create_accounts(bumps)?;
         let now = Clock::get()?.unix_timestamp;
         let study = &self.study;
         require!(!study.is_closed(), RekamError::StudyClosed);
@@ -288,7 +291,7 @@ impl<'info> StudyContribute<'info> {
             index.checked_add(1).ok_or(RekamError::ArithmeticOverflow)?;
         let expires_at = self.study.terms.data_use_until;
         let copy_hash = args.copy.hash;
-        self.consent.set_inner(Consent {
+        let consent = Consent {
             version: ACCOUNT_VERSION,
             bump: bumps.consent,
             patient: self.patient.key(),
@@ -307,8 +310,9 @@ impl<'info> StudyContribute<'info> {
             updated_at: now,
             access_count: 0,
             last_access_at: 0,
-        });
-        self.contribution.set_inner(Contribution {
+        };
+        crate::create::write(&self.consent.to_account_info(), &consent)?;
+        let contribution = Contribution {
             version: ACCOUNT_VERSION,
             bump: bumps.contribution,
             study: self.study.key(),
@@ -319,7 +323,8 @@ impl<'info> StudyContribute<'info> {
             fee,
             contributed_at: now,
             copy_hash,
-        });
+        };
+        crate::create::write(&self.contribution.to_account_info(), &contribution)?;
         events::emit(
             &self.event_authority,
             &ConsentGranted {
@@ -341,6 +346,32 @@ impl<'info> StudyContribute<'info> {
                 payout,
                 fee,
             },
+        )
+    }
+
+    /// Creates the contribution and the research consent (empty until written).
+    fn create_accounts(&self, bumps: &StudyContributeBumps) -> Result<()> {
+        let (study, attestation) = (self.study.key(), self.attestation.key());
+        crate::create::pda(
+            &self.authority.to_account_info(),
+            &self.contribution.to_account_info(),
+            &self.system_program.to_account_info(),
+            Contribution::SIZE,
+            &[
+                CONTRIBUTION_SEED,
+                study.as_ref(),
+                attestation.as_ref(),
+                &[bumps.contribution],
+            ],
+        )?;
+        let patient = self.patient.key();
+        let index = self.patient.consents_created.to_le_bytes();
+        crate::create::pda(
+            &self.authority.to_account_info(),
+            &self.consent.to_account_info(),
+            &self.system_program.to_account_info(),
+            Consent::SIZE,
+            &[CONSENT_SEED, patient.as_ref(), &index, &[bumps.consent]],
         )
     }
 
