@@ -20,6 +20,18 @@ pub fn pda<'info>(
     space: usize,
     seeds: &[&[u8]],
 ) -> Result<()> {
+    pda_owned(payer, target, system, space, seeds, &crate::ID)
+}
+
+/// [`pda`] for an account another program will own (a token account).
+pub fn pda_owned<'info>(
+    payer: &AccountInfo<'info>,
+    target: &AccountInfo<'info>,
+    system: &AccountInfo<'info>,
+    space: usize,
+    seeds: &[&[u8]],
+    owner: &Pubkey,
+) -> Result<()> {
     let required = Rent::get()?.minimum_balance(space).max(1);
     let held = target.lamports();
     let signer: &[&[&[u8]]] = &[seeds];
@@ -35,7 +47,7 @@ pub fn pda<'info>(
             ),
             required,
             space as u64,
-            &crate::ID,
+            owner,
         );
     }
     require_keys_neq!(
@@ -73,7 +85,7 @@ pub fn pda<'info>(
             },
             signer,
         ),
-        &crate::ID,
+        owner,
     )
 }
 
@@ -82,4 +94,41 @@ pub fn write<T: AccountSerialize>(target: &AccountInfo, value: &T) -> Result<()>
     let mut data = target.try_borrow_mut_data()?;
     let mut writer: &mut [u8] = &mut data;
     value.try_serialize(&mut writer)
+}
+
+/// Creates the token account `target` (the PDA signed for by `seeds`) for `mint` under
+/// `token_program`, with `authority` as its owner, the way Anchor's `init` with
+/// `token::*` does (the size a Token-2022 mint's extensions require, then
+/// `InitializeAccount3`), but prefund-safe through [`pda_owned`].
+pub fn token_account<'info>(
+    payer: &AccountInfo<'info>,
+    target: &AccountInfo<'info>,
+    system: &AccountInfo<'info>,
+    token_program: &AccountInfo<'info>,
+    mint: &AccountInfo<'info>,
+    authority: &AccountInfo<'info>,
+    seeds: &[&[u8]],
+) -> Result<()> {
+    let space = if *mint.owner == anchor_spl::token_2022::ID {
+        use anchor_spl::token_2022::spl_token_2022::extension::{
+            BaseStateWithExtensions, ExtensionType, StateWithExtensions,
+        };
+        use anchor_spl::token_2022::spl_token_2022::state::{Account, Mint};
+        let data = mint.try_borrow_data()?;
+        let state = StateWithExtensions::<Mint>::unpack(&data)?;
+        let required =
+            ExtensionType::get_required_init_account_extensions(&state.get_extension_types()?);
+        ExtensionType::try_calculate_account_len::<Account>(&required)?
+    } else {
+        anchor_spl::token::TokenAccount::LEN
+    };
+    pda_owned(payer, target, system, space, seeds, token_program.key)?;
+    anchor_spl::token_interface::initialize_account3(CpiContext::new(
+        token_program.key(),
+        anchor_spl::token_interface::InitializeAccount3 {
+            account: target.clone(),
+            mint: mint.clone(),
+            authority: authority.clone(),
+        },
+    ))
 }

@@ -178,12 +178,13 @@ fn open_with(
         let Some((a, fresh)) = approval else {
             return Err(anchor(Anchor::AccountNotInitialized));
         };
-        // `init` (the study) runs before the other accounts' constraints.
+        let att = &model.atts[a];
+        req(att.issuer == 1, E::IssuerMismatch)?;
+        // The study is created first thing in the handler (`create::pda`, audit finding
+        // 9): after the account constraints, before the handler's checks.
         if reuse.is_some() {
             return Err(IN_USE);
         }
-        let att = &model.atts[a];
-        req(att.issuer == 1, E::IssuerMismatch)?;
         req(mine.valid(model.now), E::InvalidStudyTerms)?;
         req(budget > 0, E::ZeroAmount)?;
         req(att.kind == ETHICS, E::NotEthicsApproval)?;

@@ -164,12 +164,14 @@ fn initialize_rejects_a_token_program_that_does_not_own_the_mint() {
             accept_freeze_authority: false,
         },
     );
-    // Anchor runs `init` before the other constraints, so the treasury's creation CPI
-    // reaches Token-2022 first, which refuses a mint it does not own. Nothing remains.
+    // The mint's `token_program` constraint refuses it before anything is created (the
+    // treasury is created in the handler, audit finding 9). Nothing remains.
     let (_, err) = instruction_error(fx.send(&[ix], &[]));
     assert_eq!(
         err,
-        solana_instruction::error::InstructionError::IncorrectProgramId
+        solana_instruction::error::InstructionError::Custom(
+            anchor_lang::error::ErrorCode::ConstraintMintTokenProgram as u32
+        )
     );
     assert!(fx.account(&pda::config(&fx.program_id)).is_none());
     assert!(fx.account(&pda::treasury(&fx.program_id, &mint)).is_none());

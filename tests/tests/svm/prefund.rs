@@ -211,21 +211,70 @@ fn without_simd_0312_contributions_emergencies_issuers_and_guardians_still_work(
     );
 }
 
-/// What remains of the finding: addresses still created by Anchor's `init` are blocked
-/// on a cluster without SIMD-0312. Studies, escrows, attestations, patient profiles, the
-/// config and the treasury keep `init` (NOT converted): their seeds are chosen by the
-/// signer and unknown until it sends them (a study id, an evidence commitment, a
-/// pseudonym), or they are made once at deployment; the block costs the attacker the
-/// rent-exempt minimum per address, and mainnet-beta has SIMD-0312. This test pins it so
-/// a conversion flips it.
+/// Studies and their escrows (a study id like the demo's `1` is guessable), and the
+/// deployment's config and treasury (one predictable address each), pre-funded on a
+/// cluster without SIMD-0312: all created.
 #[test]
-fn without_simd_0312_an_init_address_is_still_blocked() {
+fn without_simd_0312_studies_escrows_and_the_config_still_work() {
     let mut m = Market::new();
     without_prefund_feature(&mut m.s.w.fx);
     let terms = m.terms();
     let study = pda::study(&m.pid(), &m.researcher.pubkey(), 9);
+    let escrow = pda::escrow(&m.pid(), &study);
     prefund(&mut m.s.w.fx, &study);
-    let (_, err) = instruction_error(m.open(9, terms, BUDGET));
+    prefund(&mut m.s.w.fx, &escrow);
+    let before = m.balances(&study).researcher;
+    assert_eq!(m.open(9, terms, BUDGET).expect("opened"), study);
+    assert_eq!(m.s.w.fx.fetch::<rekam::Study>(&study).escrow, escrow);
+    let account = m.s.w.fx.token_account(&escrow);
+    assert_eq!(
+        (account.owner, account.mint, account.amount),
+        (study, m.mint(), BUDGET)
+    );
+    assert_eq!(m.balances(&study).researcher, before - BUDGET);
+
+    let mut fx = Fixture::new();
+    without_prefund_feature(&mut fx);
+    let mint = fx.create_mint(&TOKEN, 6);
+    let config = pda::config(&fx.program_id);
+    let treasury = pda::treasury(&fx.program_id, &mint);
+    prefund(&mut fx, &config);
+    prefund(&mut fx, &treasury);
+    let payer = fx.payer.pubkey();
+    let ix = ix::config_initialize(
+        &fx.program_id,
+        &payer,
+        &mint,
+        &TOKEN,
+        rekam::ConfigInitializeArgs {
+            authority: payer,
+            protocol_fee_bps: 100,
+            accept_freeze_authority: false,
+        },
+    );
+    fx.send(&[ix], &[])
+        .expect("initialized despite both prefunded addresses");
+    let c: rekam::Config = fx.fetch(&config);
+    assert_eq!((c.treasury, c.treasury_mint), (treasury, mint));
+    let t = fx.token_account(&treasury);
+    assert_eq!((t.owner, t.mint), (config, mint));
+}
+
+/// What remains of the finding: addresses still created by Anchor's `init` are blocked
+/// on a cluster without SIMD-0312. Attestations and patient profiles keep `init` (NOT
+/// converted): their seeds are secret until their creator sends them (a salted evidence
+/// commitment, a random pseudonym), so a stranger cannot aim at them. This test pins it so
+/// a conversion flips it.
+#[test]
+fn without_simd_0312_an_init_address_is_still_blocked() {
+    let mut s = Scene::new();
+    without_prefund_feature(&mut s.w.fx);
+    let clinic = s.clinic.insecure_clone();
+    let patient = s.patient.key;
+    let args = s.w.issue_args(AttestationKind::Diagnosis);
+    let attestation = pda::attestation(&s.w.program_id(), &clinic.key, &args.evidence_commitment);
+    prefund(&mut s.w.fx, &attestation);
+    let (_, err) = instruction_error(s.w.try_issue(&clinic, &patient, args));
     assert_eq!(
         err,
         InstructionError::InvalidInstructionData,

@@ -8,11 +8,14 @@
 //!   front-runner cannot become its governance (audit finding 1).
 //! - `authority` is recorded, it need not sign (it may be a multisig vault that cannot
 //!   sign here).
-//! - `config` is the canonical `["config"]` PDA and does not exist yet (`init`, so a
-//!   second call fails: no re-initialization).
+//! - `config` is the canonical `["config"]` PDA and does not exist yet (a second call
+//!   fails: no re-initialization).
 //! - `treasury` is the canonical `["treasury", mint]` PDA, created through CPIs into the
 //!   System program and the mint's token program (SPL Token or Token-2022), owned by the
 //!   config PDA.
+//! - Both are created after the fee and the mint are checked, with `create::pda` and
+//!   `create::token_account` (audit finding 9: the addresses are predictable, and lamports
+//!   sent there first must not block the deployment's initialization).
 //! - The fee is at most `MAX_PROTOCOL_FEE_BPS`.
 //! - The mint meets the token policy (`token_policy`, audit finding 2): no Token-2022
 //!   extension outside the allowlist (`MintExtensionNotAllowed`), and no freeze authority
@@ -20,7 +23,7 @@
 
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::bpf_loader_upgradeable;
-use anchor_spl::token_interface::{Mint, TokenAccount, TokenInterface};
+use anchor_spl::token_interface::{Mint, TokenInterface};
 
 use crate::constants::{ACCOUNT_VERSION, CONFIG_SEED, MAX_PROTOCOL_FEE_BPS, TREASURY_SEED};
 use crate::error::RekamError;
@@ -54,28 +57,19 @@ pub struct ConfigInitialize<'info> {
     )]
     pub program_data: Account<'info, ProgramData>,
 
-    #[account(
-        init,
-        payer = payer,
-        space = Config::SIZE,
-        seeds = [CONFIG_SEED],
-        bump,
-    )]
-    pub config: Account<'info, Config>,
+    /// CHECK: the canonical `["config"]` PDA (seeds); created in the handler with
+    /// `create::pda` (audit finding 9: one predictable address per deployment, which a
+    /// pre-funding stranger must not be able to block), refusing an address in use.
+    #[account(mut, seeds = [CONFIG_SEED], bump)]
+    pub config: UncheckedAccount<'info>,
 
     #[account(mint::token_program = token_program)]
     pub treasury_mint: InterfaceAccount<'info, Mint>,
 
-    #[account(
-        init,
-        payer = payer,
-        seeds = [TREASURY_SEED, treasury_mint.key().as_ref()],
-        bump,
-        token::mint = treasury_mint,
-        token::authority = config,
-        token::token_program = token_program,
-    )]
-    pub treasury: InterfaceAccount<'info, TokenAccount>,
+    /// CHECK: the canonical `["treasury", mint]` token account (seeds), created with
+    /// `create::token_account` (prefund-safe), owned by the config PDA.
+    #[account(mut, seeds = [TREASURY_SEED, treasury_mint.key().as_ref()], bump)]
+    pub treasury: UncheckedAccount<'info>,
 
     pub token_program: Interface<'info, TokenInterface>,
     pub system_program: Program<'info, System>,
@@ -95,7 +89,24 @@ impl ConfigInitialize<'_> {
             &self.treasury_mint.to_account_info(),
             args.accept_freeze_authority,
         )?;
-        self.config.set_inner(Config {
+        crate::create::pda(
+            &self.payer.to_account_info(),
+            &self.config.to_account_info(),
+            &self.system_program.to_account_info(),
+            Config::SIZE,
+            &[CONFIG_SEED, &[bumps.config]],
+        )?;
+        let mint = self.treasury_mint.key();
+        crate::create::token_account(
+            &self.payer.to_account_info(),
+            &self.treasury.to_account_info(),
+            &self.system_program.to_account_info(),
+            &self.token_program.to_account_info(),
+            &self.treasury_mint.to_account_info(),
+            &self.config.to_account_info(),
+            &[TREASURY_SEED, mint.as_ref(), &[bumps.treasury]],
+        )?;
+        let config = Config {
             version: ACCOUNT_VERSION,
             bump: bumps.config,
             authority: args.authority,
@@ -104,7 +115,8 @@ impl ConfigInitialize<'_> {
             treasury: self.treasury.key(),
             treasury_bump: bumps.treasury,
             protocol_fee_bps: args.protocol_fee_bps,
-        });
+        };
+        crate::create::write(&self.config.to_account_info(), &config)?;
         events::emit(
             &self.event_authority,
             &ConfigInitialized {

@@ -16,7 +16,9 @@
 //!   the address derived from these exact terms (`ApprovalMismatch`), and active now
 //!   (`AttestationRevoked`, `AttestationExpired`, `IssuerSuspended`).
 //! - `study` is the canonical `["study", researcher, id]` PDA and `escrow` the canonical
-//!   `["escrow", study]` token account, both new (`init`: no re-initialization).
+//!   `["escrow", study]` token account, both new, created first thing in the handler with
+//!   `create::pda` and `create::token_account` (audit finding 9: lamports sent to either
+//!   address first cannot block the study; an address in use is refused).
 //! - The budget is non-zero (`ZeroAmount`).
 
 use anchor_lang::prelude::*;
@@ -61,28 +63,23 @@ pub struct StudyOpen<'info> {
     #[account(constraint = issuer.version == ACCOUNT_VERSION @ RekamError::UnsupportedVersion)]
     pub issuer: Box<Account<'info, Issuer>>,
 
+    /// CHECK: the canonical `["study", researcher, id]` PDA (seeds); created first thing
+    /// in the handler with `create::pda` (audit finding 9: prefund-safe), which refuses an
+    /// address in use (a study id reused).
     #[account(
-        init,
-        payer = researcher,
-        space = Study::SIZE,
+        mut,
         seeds = [STUDY_SEED, researcher.key().as_ref(), &args.id.to_le_bytes()],
         bump,
     )]
-    pub study: Box<Account<'info, Study>>,
+    pub study: UncheckedAccount<'info>,
 
     #[account(mint::token_program = token_program)]
     pub mint: Box<InterfaceAccount<'info, Mint>>,
 
-    #[account(
-        init,
-        payer = researcher,
-        seeds = [ESCROW_SEED, study.key().as_ref()],
-        bump,
-        token::mint = mint,
-        token::authority = study,
-        token::token_program = token_program,
-    )]
-    pub escrow: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// CHECK: the canonical `["escrow", study]` token account (seeds); created right after
+    /// the study with `create::token_account` (prefund-safe, owned by the study PDA).
+    #[account(mut, seeds = [ESCROW_SEED, study.key().as_ref()], bump)]
+    pub escrow: UncheckedAccount<'info>,
 
     #[account(mut, token::mint = mint, token::token_program = token_program)]
     pub source: Box<InterfaceAccount<'info, TokenAccount>>,
@@ -93,6 +90,7 @@ pub struct StudyOpen<'info> {
 
 impl StudyOpen<'_> {
     pub fn handle(&mut self, args: StudyOpenArgs, bumps: &StudyOpenBumps) -> Result<()> {
+        self.create_accounts(&args, bumps)?;
         let now = Clock::get()?.unix_timestamp;
         require!(args.terms.is_valid(now), RekamError::InvalidStudyTerms);
         require!(args.budget > 0, RekamError::ZeroAmount);
@@ -137,7 +135,7 @@ impl StudyOpen<'_> {
             self.mint.decimals,
         )?;
 
-        self.study.set_inner(Study {
+        let study = Study {
             version: ACCOUNT_VERSION,
             bump: bumps.study,
             escrow_bump: bumps.escrow,
@@ -155,7 +153,8 @@ impl StudyOpen<'_> {
             paid: 0,
             fees: 0,
             refunded: 0,
-        });
+        };
+        crate::create::write(&self.study.to_account_info(), &study)?;
         events::emit(
             &self.event_authority,
             &StudyOpened {
@@ -168,6 +167,29 @@ impl StudyOpen<'_> {
                 max_contributions: args.terms.max_contributions,
                 deadline: args.terms.deadline,
             },
+        )
+    }
+
+    /// Creates the study account (written at the end) and its escrow.
+    fn create_accounts(&self, args: &StudyOpenArgs, bumps: &StudyOpenBumps) -> Result<()> {
+        let researcher = self.researcher.key();
+        let id = args.id.to_le_bytes();
+        crate::create::pda(
+            &self.researcher.to_account_info(),
+            &self.study.to_account_info(),
+            &self.system_program.to_account_info(),
+            Study::SIZE,
+            &[STUDY_SEED, researcher.as_ref(), &id, &[bumps.study]],
+        )?;
+        let study = self.study.key();
+        crate::create::token_account(
+            &self.researcher.to_account_info(),
+            &self.escrow.to_account_info(),
+            &self.system_program.to_account_info(),
+            &self.token_program.to_account_info(),
+            &self.mint.to_account_info(),
+            &self.study.to_account_info(),
+            &[ESCROW_SEED, study.as_ref(), &[bumps.escrow]],
         )
     }
 }
