@@ -5,7 +5,6 @@ use anchor_lang::prelude::Pubkey;
 use anyhow::{anyhow, bail, Context};
 use rekam::{Attestation, Consent, Issuer, Patient};
 use rekam_client::chain::ChainClient;
-use rekam_client::crypto::identity::IDENTITY_MESSAGE;
 use rekam_client::crypto::Identity;
 use rekam_client::flows::{self, Ctx};
 use rekam_client::record::{Envelope, KeyGrantObject};
@@ -23,6 +22,8 @@ pub struct App {
     pub settings: Settings,
     pub chain: ChainClient,
     keypair: Option<Keypair>,
+    /// The signer's encryption identity, once loaded and checked against the chain.
+    identity: Option<Identity>,
     /// Opens the patient's own records; caches patient grants for the command.
     own: flows::records::OwnRecords,
 }
@@ -39,14 +40,17 @@ impl App {
             settings: settings.clone(),
             chain,
             keypair: None,
+            identity: None,
             own: Default::default(),
         }
     }
 
-    /// An app that signs with `keypair` instead of the configured keypair file.
+    /// An app that signs with `keypair` instead of the configured keypair file, with a
+    /// new random identity held in memory only (the demo's throwaway actors).
     pub fn with_keypair(settings: &Settings, keypair: Keypair) -> Self {
         let mut app = Self::new(settings);
         app.keypair = Some(keypair);
+        app.identity = Some(Identity::generate());
         app
     }
 
@@ -62,9 +66,21 @@ impl App {
         Ok(self.keypair.as_ref().expect("just loaded"))
     }
 
-    /// The signer's X25519 identity, derived from its signature (docs/format.md).
+    /// The signer's X25519 identity from its keystore file, checked against every key the
+    /// chain holds for the wallet (`crate::identity`, docs/format.md "Identities").
     pub fn identity(&mut self) -> anyhow::Result<Identity> {
-        Ok(identity_of(self.signer()?))
+        if let Some(identity) = &self.identity {
+            return Ok(identity.clone());
+        }
+        let wallet = self.signer()?.pubkey();
+        let identity = crate::identity_file::load_checked(self, &wallet)?;
+        self.identity = Some(identity.clone());
+        Ok(identity)
+    }
+
+    /// Forgets the cached identity (after a rotation switched the keystore file).
+    pub fn forget_identity(&mut self) {
+        self.identity = None;
     }
 
     pub fn store(&self) -> anyhow::Result<Box<dyn Store>> {
@@ -212,12 +228,6 @@ impl App {
 }
 
 pub use rekam_client::flows::unix_now;
-
-/// A wallet's X25519 identity, derived from its signature (docs/format.md).
-pub fn identity_of(wallet: &Keypair) -> Identity {
-    let bytes: [u8; 64] = wallet.sign_message(IDENTITY_MESSAGE).into();
-    Identity::from_wallet_signature(&bytes)
-}
 
 /// A token account's balance in base units; 0 when it does not exist (yet).
 pub fn token_balance(chain: &ChainClient, account: &Pubkey) -> u64 {

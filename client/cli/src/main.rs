@@ -2,9 +2,11 @@
 
 mod app;
 mod commands;
+mod identity_file;
 mod keypair;
 mod localnet;
 mod output;
+mod passphrase;
 mod progress;
 mod settings;
 
@@ -42,9 +44,9 @@ enum Command {
     Balance(commands::balance::BalanceArgs),
     /// Run the end-to-end story on an embedded validator and print what happened.
     Demo(commands::demo::Args),
-    /// Show this wallet's address and the encryption key derived from it.
+    /// This wallet's encryption identity (its keystore file): show, rotate, rekey.
     #[command(after_help = "Example:\n  rekam -k clinic.json identity")]
-    Identity,
+    Identity(commands::identity::Args),
     /// Governance over issuers: accredit, suspend, reinstate, show.
     #[command(subcommand)]
     Issuer(commands::issuer::Command),
@@ -113,7 +115,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Airdrop(args) => commands::balance::airdrop(&settings, args),
         Command::Balance(args) => commands::balance::balance(&settings, args),
         Command::Demo(args) => commands::demo::run(&settings, args),
-        Command::Identity => commands::identity::run(&settings),
+        Command::Identity(args) => commands::identity::run(&settings, args),
         Command::Issuer(cmd) => commands::issuer::run(&settings, cmd),
         Command::Patient(cmd) => commands::patient::run(&settings, cmd),
         Command::Attest(args) => commands::attest::run(&settings, args),

@@ -23,6 +23,17 @@ pub struct GlobalArgs {
     /// Keypair file of the signer (a JSON array of 64 bytes, as solana-keygen writes).
     #[arg(short = 'k', long = "keypair", global = true, env = "REKAM_KEYPAIR")]
     pub keypair: Option<PathBuf>,
+    /// Encryption identity file [default: beside the keypair file, NAME.identity.json].
+    #[arg(long = "identity", global = true, env = "REKAM_IDENTITY")]
+    pub identity: Option<PathBuf>,
+    /// File holding the identity's passphrase (else REKAM_IDENTITY_PASSPHRASE, else a
+    /// prompt when stdin is a terminal).
+    #[arg(
+        long = "identity-passphrase-file",
+        global = true,
+        env = "REKAM_IDENTITY_PASSPHRASE_FILE"
+    )]
+    pub identity_passphrase_file: Option<PathBuf>,
     /// Commitment level for reads and confirmations [default: confirmed].
     #[arg(long, global = true, value_enum)]
     pub commitment: Option<Commitment>,
@@ -65,6 +76,9 @@ pub enum Commitment {
 pub struct Settings {
     pub url: String,
     pub keypair_path: PathBuf,
+    /// The encryption identity's keystore file (`rekam-identity/1`).
+    pub identity_path: PathBuf,
+    pub identity_passphrase_file: Option<PathBuf>,
     pub commitment: CommitmentConfig,
     pub program_id: Pubkey,
     pub output: OutputFormat,
@@ -86,6 +100,10 @@ impl Settings {
             None => default_keypair_path()
                 .context("cannot locate the home directory; pass --keypair")?,
         };
+        let identity_path = args
+            .identity
+            .clone()
+            .unwrap_or_else(|| rekam_client::crypto::keystore::default_path(&keypair_path));
         let commitment = match args
             .commitment
             .or(file.commitment)
@@ -102,6 +120,8 @@ impl Settings {
         Ok(Self {
             url,
             keypair_path,
+            identity_path,
+            identity_passphrase_file: args.identity_passphrase_file.clone(),
             commitment,
             program_id: args.program_id.unwrap_or(rekam::ID),
             output: args.output,

@@ -9,8 +9,7 @@ use std::path::Path;
 
 use anchor_lang::prelude::Pubkey;
 use common::*;
-use rekam_client::crypto::identity::IDENTITY_MESSAGE;
-use rekam_client::crypto::Identity;
+use rekam_client::crypto::keystore;
 use rekam_client::record::KeyGrantObject;
 use rekam_client::storage::retry::RetryPolicy;
 use rekam_client::storage::s3::S3Config;
@@ -513,8 +512,12 @@ fn the_whole_story(mut store: Vec<(String, String)>, forge: bool) {
         KeyGrantObject::from_bytes(&block_on(records_store.get(&grant_locator)).unwrap()).unwrap();
     let dx_key: Pubkey = dx_att.parse().unwrap();
     let old_locator: Locator = old_grant.entry(&dx_key).unwrap().locator.parse().unwrap();
-    let doctor_identity =
-        Identity::from_wallet_signature(&doctor_kp.sign_message(IDENTITY_MESSAGE).into());
+    let doctor_identity = keystore::open_with(
+        &keystore::default_path(&doctor.keypair),
+        &doctor_kp.pubkey(),
+        None,
+    )
+    .unwrap();
 
     // Revocation: on-chain at once, then every record it covered is re-keyed.
     let revoked = patient.ok(&["consent", "revoke", &consent_key]);
@@ -1560,6 +1563,61 @@ fn guardians_break_glass_and_recover_a_lost_wallet() {
         &diagnosis,
         "--out",
         dir.path().join("nurse.json").to_str().unwrap(),
+    ]);
+
+    // Recovery re-keys: the lost wallet's identity still opens the re-wrapped records
+    // (same data keys) until the new wallet re-keys them; afterwards it opens no current
+    // copy, while the doctor and the nurse keep reading.
+    let lost = keystore::open_with(
+        &keystore::default_path(&patient.keypair),
+        &patient_kp.pubkey(),
+        None,
+    )
+    .unwrap();
+    let chain = rekam_client::chain::ChainClient::new(
+        &url,
+        CommitmentConfig::confirmed(),
+        rekam::ID,
+        Default::default(),
+    );
+    let records_store = open_store(&store);
+    let current = |a: &str| {
+        let located = rekam_client::flows::records::locate(&chain, &a.parse().unwrap())
+            .unwrap()
+            .expect("located");
+        block_on(records_store.get(&located.locator)).unwrap()
+    };
+    assert!(
+        rekam_client::record::open(&current(&diagnosis), &lost).is_ok(),
+        "before re-keying, the lost identity still opens the record"
+    );
+    let rekeyed = new_wallet.ok(&["identity", "rekey"]);
+    assert_eq!(rekeyed["records"], 4);
+    assert_eq!(
+        rekeyed["grants_updated"], 2,
+        "the doctor's and the nurse's grants"
+    );
+    for record in [&diagnosis, &summary] {
+        let err = rekam_client::record::open(&current(record), &lost)
+            .expect_err("the lost identity is refused");
+        assert_eq!(
+            err.to_string(),
+            "this record is not encrypted to your key (no matching recipient)"
+        );
+    }
+    doctor.ok(&[
+        "access",
+        &doctor_consent,
+        &diagnosis,
+        "--out",
+        read.to_str().unwrap(),
+    ]);
+    nurse.ok(&[
+        "access",
+        &nurse_consent,
+        &diagnosis,
+        "--out",
+        dir.path().join("nurse-again.json").to_str().unwrap(),
     ]);
     validator.stop();
 }

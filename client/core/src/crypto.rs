@@ -1,6 +1,7 @@
 //! Client-side encryption of records (format: `docs/format.md`).
 //!
-//! - [`identity`]: X25519 key pairs derived from a Solana wallet.
+//! - [`identity`]: X25519 key pairs (random, kept in a keystore; RFC 9180 DeriveKeyPair).
+//! - [`keystore`]: the identity's keystore file, optionally sealed under a passphrase.
 //! - [`wrap`]: HPKE (RFC 9180) wrapping of a record's data key to each reader.
 //! - [`stream`]: the segmented AES-256-GCM payload (STREAM construction), constant memory,
 //!   parallel across cores for large records.
@@ -9,6 +10,7 @@
 //! `aes-gcm` on this hardware, see the benchmark), HPKE from the `hpke` crate.
 
 pub mod identity;
+pub mod keystore;
 pub mod stream;
 pub mod wrap;
 

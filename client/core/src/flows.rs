@@ -8,8 +8,12 @@
 //! - [`audit`]: the patient's audit trail, from accounts and, where closed, events.
 //! - [`close`]: the patient closes an ended consent and its receipts for their rent.
 //! - [`grant`]: the patient grants a consent with its key grant.
+//! - [`identity`]: the signer's keystore identity, checked against the chain's keys.
 //! - [`records`]: find a record's locator on chain, open the patient's own records.
 //! - [`present`]: list a record's claims, disclose chosen claims, verify a presentation.
+//! - [`rekey`]: re-encrypt the patient's records under fresh data keys.
+//! - [`rotate`]: rotate the patient's encryption key, re-keying every record.
+//! - [`rotate_issuer`]: rotate a clinic's encryption key, re-keying what it attested.
 //! - [`recovery`]: a guardian proposes a recovery (replacing a stale one atomically).
 //! - [`setup`]: faucet airdrops, a test mint, balances, the deployment's initialization.
 //! - [`wallet`]: new keypair files the Solana CLI reads.
@@ -19,9 +23,13 @@ pub mod attest;
 pub mod audit;
 pub mod close;
 pub mod grant;
+pub mod identity;
 pub mod present;
 pub mod records;
 pub mod recovery;
+pub mod rekey;
+pub mod rotate;
+pub mod rotate_issuer;
 pub mod setup;
 pub mod wallet;
 
@@ -52,6 +60,8 @@ pub enum FlowError {
     NoLocator(Pubkey),
     #[error("{0}")]
     Refused(String),
+    #[error(transparent)]
+    Keystore(#[from] crate::crypto::keystore::KeystoreError),
     #[error("async runtime: {0}")]
     Runtime(#[from] std::io::Error),
 }

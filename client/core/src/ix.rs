@@ -204,6 +204,25 @@ pub fn issuer_rotate_keys(
     )
 }
 
+/// `patient_rotate_key`: the patient's wallet signs.
+pub fn patient_rotate_key(
+    program_id: &Pubkey,
+    authority: &Pubkey,
+    patient: &Pubkey,
+    encryption_key: [u8; 32],
+) -> Instruction {
+    build(
+        program_id,
+        rekam::accounts::PatientRotateKey {
+            authority: *authority,
+            patient: *patient,
+            event_authority: pda::event_authority(program_id),
+            program: *program_id,
+        },
+        rekam::instruction::PatientRotateKey { encryption_key },
+    )
+}
+
 /// `patient_register`: `authority` signs and pays.
 pub fn patient_register(
     program_id: &Pubkey,

@@ -19,6 +19,7 @@ pub mod flows;
 pub mod ix;
 pub mod parts;
 pub mod pda;
+pub mod private_file;
 pub mod record;
 pub mod research;
 pub mod storage;

@@ -156,17 +156,17 @@ fn round_trips_at_every_boundary_for_every_recipient() {
 }
 
 #[test]
-fn identities_are_derived_deterministically_from_the_wallet_signature() {
-    let a = Identity::from_wallet_signature(&[1; 64]);
-    let b = Identity::from_wallet_signature(&[1; 64]);
-    let c = Identity::from_wallet_signature(&[2; 64]);
+fn identities_are_derived_deterministically_from_their_seed() {
+    let a = Identity::from_ikm(&[1; 32]);
+    let b = Identity::from_ikm(&[1; 32]);
+    let c = Identity::from_ikm(&[2; 32]);
     assert_eq!(a.public_key(), b.public_key());
     assert_ne!(a.public_key(), c.public_key());
     let (ct, _) = record(b"hello", &[a.public_key()], 1024);
     assert_eq!(
         decrypt_to_vec(&ct, &b).unwrap().0,
         b"hello",
-        "the re-derived key opens it"
+        "the identity re-derived from its seed opens it"
     );
 }
 

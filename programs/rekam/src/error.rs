@@ -258,6 +258,9 @@ pub enum RekamError {
     /// 6083
     #[msg("The rent goes back to the receipt's reader: pass its wallet")]
     AccessorMismatch,
+    /// 6084
+    #[msg("The new encryption key is the current one")]
+    EncryptionKeyUnchanged,
 }
 
 impl RekamError {
@@ -347,6 +350,7 @@ impl RekamError {
         RekamError::InvalidVoidWindow,
         RekamError::ConsentStillActive,
         RekamError::AccessorMismatch,
+        RekamError::EncryptionKeyUnchanged,
     ];
 
     /// The numeric code a transaction error carries (`Custom(code)`).

@@ -62,6 +62,11 @@ pub struct IssuerKeysRotated {
 }
 
 #[event]
+pub struct PatientKeyRotated {
+    pub patient: Pubkey,
+}
+
+#[event]
 pub struct PatientRegistered {
     pub patient: Pubkey,
 }

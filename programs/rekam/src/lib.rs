@@ -87,6 +87,14 @@ pub mod rekam {
         ctx.accounts.handle(args, ctx.bumps.patient)
     }
 
+    /// A patient moves to a new encryption key (after re-keying every record).
+    pub fn patient_rotate_key(
+        ctx: Context<PatientRotateKey>,
+        encryption_key: [u8; 32],
+    ) -> Result<()> {
+        ctx.accounts.handle(encryption_key)
+    }
+
     /// An accredited issuer attests a care event.
     pub fn attestation_issue(
         ctx: Context<AttestationIssue>,

@@ -462,7 +462,7 @@ fn every_instruction_that_reads_program_accounts_has_owner_and_type_rows() {
             .collect();
     assert_eq!(
         covered.len(),
-        16,
+        17,
         "attacks.rs every_instruction: {covered:?}"
     );
     covered.extend(super::attacks_more::covered().into_iter().map(String::from));

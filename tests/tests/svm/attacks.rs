@@ -119,6 +119,12 @@ fn missing_signer_is_rejected_everywhere() {
             vec![],
         ),
         (
+            "patient_rotate_key",
+            ix::patient_rotate_key(&pid, &p.authority.pubkey(), &p.key, random32()),
+            0,
+            vec![],
+        ),
+        (
             "attestation_issue",
             s.w.issue_ix(
                 &s.clinic,
@@ -666,6 +672,12 @@ pub(crate) fn every_instruction(s: &Scene) -> Vec<Case> {
             ),
             vec![c.authority.insecure_clone()],
             vec![("issuer", c.key)],
+        ),
+        (
+            "patient_rotate_key",
+            ix::patient_rotate_key(&pid, &p.authority.pubkey(), &p.key, random32()),
+            vec![p.authority.insecure_clone()],
+            vec![("patient", p.key)],
         ),
         (
             "attestation_issue",

@@ -165,6 +165,11 @@ fn every_error_code_is_pinned() {
         (RekamError::InvalidVoidWindow, 6081, "InvalidVoidWindow"),
         (RekamError::ConsentStillActive, 6082, "ConsentStillActive"),
         (RekamError::AccessorMismatch, 6083, "AccessorMismatch"),
+        (
+            RekamError::EncryptionKeyUnchanged,
+            6084,
+            "EncryptionKeyUnchanged",
+        ),
     ];
     assert_eq!(
         RekamError::ALL.len(),

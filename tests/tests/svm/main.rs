@@ -23,6 +23,7 @@ mod properties;
 mod recovery_liveness;
 mod refusal_gaps;
 mod reinstatement;
+mod rotation;
 mod sizes;
 mod studies;
 mod study_approval;

@@ -2,13 +2,14 @@
 
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Context};
-use rekam::{AttestationKind, ConsentScope, Issuer, KeyGrant, Purpose};
+use rekam::{AttestationKind, ConsentScope, Purpose};
 use rekam_client::ix;
 use rekam_client::record::{self, KeyGrantObject};
-use rekam_client::storage::{Locator, Store};
+use rekam_client::storage::Locator;
 use serde::Serialize;
 use solana_signer::Signer;
 
+use rekam_client::flows::rekey::{load_grant, Held, Rekey, Rekeyed};
 use rekam_client::flows::{self, grant::GrantRequest, records::OwnRecords};
 
 use crate::app::{pubkey_arg, App};
@@ -137,17 +138,6 @@ pub struct ConsentOut {
     /// For a research consent: the de-identified copy that was deleted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub research_copy_deleted: Option<String>,
-}
-
-/// What re-keying after a revocation did.
-#[derive(Serialize, Debug, Default)]
-pub struct Rekeyed {
-    /// Records re-encrypted under a fresh data key.
-    pub records: usize,
-    /// Other consents whose key grants were re-issued.
-    pub grants_updated: usize,
-    /// Old objects deleted (or unpinned, on IPFS).
-    pub old_objects_removed: usize,
 }
 
 impl ConsentOut {
@@ -286,6 +276,7 @@ pub fn revoke(app: &mut App, consent: &Pubkey, rekey_records: bool) -> anyhow::R
     if rekey_records {
         let store = app.store()?;
         match load_grant(store.as_ref(), &c)
+            .map_err(anyhow::Error::from)
             .context("the consent is revoked, but its key grant could not be read")?
         {
             (locator, Held::Copy) => {
@@ -308,117 +299,38 @@ pub fn revoke(app: &mut App, consent: &Pubkey, rekey_records: bool) -> anyhow::R
     Ok(out)
 }
 
-/// What a consent's key grant points at.
-enum Held {
-    /// Record keys wrapped to the grantee (every consent the patient grants).
-    Keys(KeyGrantObject),
-    /// A de-identified copy encrypted to a researcher (a study contribution's consent).
-    Copy,
-}
-
-fn load_grant(store: &dyn Store, c: &rekam::Consent) -> anyhow::Result<(Locator, Held)> {
-    let locator = Locator::from_compact(&c.key_grant.locator, &c.key_grant.hash)?;
-    let bytes = App::block_on(store.get(&locator))?
-        .with_context(|| format!("cannot fetch key grant {locator}"))?;
-    match KeyGrantObject::from_bytes(&bytes) {
-        Ok(grant) => Ok((locator, Held::Keys(grant))),
-        Err(_) if rekam_client::crypto::Header::read_from(&mut &bytes[..]).is_ok() => {
-            Ok((locator, Held::Copy))
-        }
-        Err(err) => Err(err.into()),
-    }
-}
-
-/// Re-encrypts every record a revoked consent covered, so its grantee's key opens nothing
-/// that exists afterwards; attestations are untouched (the plaintext, and so every
-/// commitment, is the same).
+/// Re-encrypts every record a revoked consent covered (the flow
+/// `rekam_client::flows::rekey`), so its grantee's key opens nothing that exists
+/// afterwards, then re-issues the guardians' grant.
 pub fn rekey(app: &mut App, revoked_grant: &KeyGrantObject) -> anyhow::Result<Rekeyed> {
-    let store = app.store()?;
     let identity = app.identity()?;
-    let (patient_key, patient) = app.own_patient()?;
+    let (patient_key, _) = app.own_patient()?;
     let signer = app.signer()?.insecure_clone();
-    let now = crate::app::unix_now();
-
-    // The grants of the consents that stay in force.
-    let mut others = Vec::new();
-    for (key, c) in app.consents_of(&patient_key)? {
-        if c.revoked_at == 0 && c.expires_at > now {
-            // A research copy is its own encryption to the researcher: re-keying the
-            // originals does not touch it.
-            if let (locator, Held::Keys(grant)) = load_grant(store.as_ref(), &c)? {
-                others.push((key, locator, grant, false));
-            }
-        }
-    }
-
-    let mut done = Rekeyed::default();
-    let bar = crate::progress::bar(
-        app.settings.output,
-        revoked_grant.entries.len() as u64,
-        "re-keying",
-    );
-    for entry in &revoked_grant.entries {
-        bar.set_message(entry.attestation.clone());
-        let attestation: Pubkey = entry.attestation.parse()?;
-        let old: Locator = entry.locator.parse()?;
-        let bytes =
-            App::block_on(store.get(&old))?.with_context(|| format!("cannot fetch {old}"))?;
-        let envelope = app.open_own(&patient_key, &attestation, &bytes, &identity)?;
-        let a: rekam::Attestation = app.fetch(&attestation, "attestation")?;
-        let issuer: Issuer = app.fetch(&a.issuer, "issuer")?;
-        let (sealed, _) =
-            record::seal(&envelope, &[patient.encryption_key, issuer.encryption_key])?;
-        let new = App::block_on(store.put(sealed.clone()))??;
-        // Point the attestation at the new copy (the newest memo wins).
-        let memo = solana_instruction::Instruction {
-            program_id: record::MEMO_V1_PROGRAM,
-            accounts: vec![solana_instruction::AccountMeta::new_readonly(
-                attestation,
-                false,
-            )],
-            data: record::locator_memo(
-                &attestation,
-                &new.to_string(),
-                envelope.source.as_ref().map(|s| s.tag.as_str()),
-            )
-            .into_bytes(),
-        };
-        app.chain.send(&[memo], &signer, &[])?;
-        for (_, _, grant, changed) in others.iter_mut() {
-            if grant.remove(&attestation) {
-                grant.add(&attestation, &new.to_string(), &sealed, &identity)?;
-                *changed = true;
-            }
-        }
-        App::block_on(store.delete(&old))??;
-        done.records += 1;
-        done.old_objects_removed += 1;
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-
-    for (consent_key, old_locator, grant, changed) in others {
-        if !changed {
-            continue;
-        }
-        let bytes = grant.to_bytes();
-        let hash = rekam_client::storage::digest(&bytes);
-        let locator = App::block_on(store.put(bytes))??;
-        let ix = ix::consent_update_key_grant(
-            &app.program_id(),
-            &signer.pubkey(),
-            &patient_key,
-            &consent_key,
-            KeyGrant {
-                hash,
-                locator: locator.compact(),
+    let records = revoked_grant
+        .entries
+        .iter()
+        .map(|e| Ok((e.attestation.parse()?, e.locator.parse()?)))
+        .collect::<anyhow::Result<Vec<(Pubkey, Locator)>>>()?;
+    let bar = crate::progress::bar(app.settings.output, records.len() as u64, "re-keying");
+    let own = OwnRecords::default();
+    let mut done = app.with_ctx(|ctx| {
+        flows::rekey::rekey(
+            ctx,
+            &own,
+            &Rekey {
+                signer: &signer,
+                patient: patient_key,
+                openers: &[&identity],
+                to: &identity,
             },
-        );
-        app.chain.send(&[ix], &signer, &[])?;
-        App::block_on(store.delete(&old_locator))??;
-        done.grants_updated += 1;
-        done.old_objects_removed += 1;
-    }
+            &records,
+            &mut |a| {
+                bar.set_message(a.to_string());
+                bar.inc(1);
+            },
+        )
+    })?;
+    bar.finish_and_clear();
     // The guardians' copies of the emergency keys point at the old records too.
     if done.records > 0 && crate::commands::guardians::refresh(app, &patient_key)? {
         done.grants_updated += 1;

@@ -267,8 +267,9 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
     });
 
     say("The patient grants the doctor treatment access to diagnoses and lab results for 30 days...");
-    let doctor_app_identity =
-        App::with_keypair(&demo_settings, doctor.insecure_clone()).identity()?;
+    // The doctor's app (and its in-memory identity) serves for the whole story.
+    let mut doctor_app = App::with_keypair(&demo_settings, doctor.insecure_clone());
+    let doctor_app_identity = doctor_app.identity()?;
     let scope = ConsentScope {
         kinds: AttestationKind::Diagnosis.bit() | AttestationKind::LabResult.bit(),
         attestations: vec![],
@@ -292,7 +293,6 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
     });
 
     say("The doctor reads the diagnosis: the access receipt goes on-chain first, then the record is decrypted and checked against its attestation...");
-    let mut doctor_app = App::with_keypair(&demo_settings, doctor.insecure_clone());
     let out = workdir.path().join("doctor-copy.json");
     let fetched = crate::commands::access::access(&mut doctor_app, &consent_key, &diagnosis, &out)?;
     let identical = std::fs::read(&out)? == BUNDLES[0].1;

@@ -8,8 +8,7 @@ use serde::Serialize;
 use sha2::Digest;
 use solana_signer::Signer;
 
-use crate::app::{address_arg, identity_of, pubkey_arg, AddressArg, App};
-use crate::keypair::read_keypair;
+use crate::app::{address_arg, pubkey_arg, AddressArg, App};
 use crate::output::{self, Render};
 use crate::settings::Settings;
 
@@ -27,7 +26,7 @@ pub enum Command {
         #[arg(long, value_parser = address_arg)]
         authority: AddressArg,
         /// The issuer's X25519 key, hex (`rekam identity` on the issuer's wallet prints
-        /// it) [default: derived from --authority when that is a keypair file].
+        /// it) [default: the identity beside --authority's keypair file].
         #[arg(long)]
         encryption_key: Option<String>,
         /// Comma-separated roles: clinic, lab, pharmacy, ethics-board, device-operator.
@@ -63,6 +62,11 @@ pub enum Command {
         #[arg(long, value_name = "UNIX_SECONDS")]
         void_since: Option<i64>,
     },
+    /// The issuer's own wallet: move to a new encryption key. Every record it attested is
+    /// sealed again under a fresh data key first, so the old key opens nothing that
+    /// exists; then each patient re-issues its consent grants (`rekam identity rekey`).
+    #[command(after_help = "Example:\n  rekam -k clinic.json issuer rotate-key")]
+    RotateKey,
     /// Show an issuer.
     #[command(after_help = "Example:\n  rekam issuer show <ISSUER>")]
     Show {
@@ -76,6 +80,8 @@ pub enum Command {
 pub struct IssuerOut {
     pub issuer: String,
     pub authority: String,
+    /// The X25519 key records are sealed to, hex.
+    pub encryption_key: String,
     pub roles: Vec<&'static str>,
     pub status: String,
     pub attestations_issued: u64,
@@ -87,9 +93,10 @@ pub struct IssuerOut {
 impl Render for IssuerOut {
     fn text(&self) -> String {
         let mut out = format!(
-            "Issuer {}\n  Authority:    {}\n  Roles:        {}\n  Status:       {}\n  Attestations: {}",
+            "Issuer {}\n  Authority:    {}\n  Key:          {}\n  Roles:        {}\n  Status:       {}\n  Attestations: {}",
             self.issuer,
             self.authority,
+            self.encryption_key,
             self.roles.join(", "),
             self.status,
             self.attestations_issued
@@ -129,6 +136,7 @@ fn describe(key: &Pubkey, issuer: &Issuer, signature: Option<String>) -> IssuerO
     IssuerOut {
         issuer: key.to_string(),
         authority: issuer.authority.to_string(),
+        encryption_key: hex::encode(issuer.encryption_key),
         roles: ROLE_NAMES
             .iter()
             .filter(|(_, b)| issuer.roles & b != 0)
@@ -152,6 +160,9 @@ pub fn parse_key(hex_key: &str) -> anyhow::Result<[u8; 32]> {
 
 pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
     let mut app = App::new(settings);
+    if let Command::RotateKey = command {
+        return output::print(settings.output, &rotate_key(&mut app)?);
+    }
     let pid = app.program_id();
     let (key, signature) = match command {
         Command::Accredit {
@@ -162,7 +173,14 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
         } => {
             let encryption_key = match (encryption_key, &authority.keypair_file) {
                 (Some(hex_key), _) => parse_key(&hex_key)?,
-                (None, Some(file)) => identity_of(&read_keypair(file)?).public_key(),
+                (None, Some(file)) => {
+                    // The issuer's own identity, beside its keypair file.
+                    let mut theirs = settings.clone();
+                    theirs.keypair_path = file.clone();
+                    theirs.identity_path =
+                        rekam_client::crypto::keystore::default_path(file);
+                    App::new(&theirs).identity()?.public_key()
+                }
                 (None, None) => bail!(
                     "pass --encryption-key (the issuer's `rekam identity` prints it), or give --authority as the issuer's keypair file"
                 ),
@@ -196,7 +214,62 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             (issuer, Some(app.chain.send(&[ix], &signer, &[])?))
         }
         Command::Show { issuer } => (issuer, None),
+        Command::RotateKey => unreachable!("handled above"),
     };
     let issuer: Issuer = app.fetch(&key, "issuer")?;
     output::print(settings.output, &describe(&key, &issuer, signature))
+}
+
+#[derive(Serialize)]
+struct RotatedOut(rekam_client::flows::rotate_issuer::IssuerRotated);
+
+impl Render for RotatedOut {
+    fn text(&self) -> String {
+        let r = &self.0;
+        format!(
+            "Rotated issuer {}'s encryption key {} -> {}{}\nRe-keyed {} record(s) under fresh data keys, {} old object(s) removed\nPatients to re-issue their consent grants (`rekam identity rekey`): {}",
+            r.issuer,
+            r.old_key,
+            r.new_key,
+            if r.resumed { " (resumed)" } else { "" },
+            r.records,
+            r.old_objects_removed,
+            if r.patients_to_rekey.is_empty() {
+                "none".to_string()
+            } else {
+                r.patients_to_rekey.join(", ")
+            }
+        )
+    }
+}
+
+/// `rekam issuer rotate-key` (the flow `rekam_client::flows::rotate_issuer`).
+fn rotate_key(app: &mut App) -> anyhow::Result<RotatedOut> {
+    let (issuer_key, _) = app.own_issuer()?;
+    let current = app.identity()?;
+    let signer = app.signer()?.insecure_clone();
+    let files = crate::identity_file::rotation_files(app)?;
+    let mut ask = || files.ask();
+    let (_, rotated) = app
+        .with_ctx(|ctx| {
+            rekam_client::flows::rotate_issuer::rotate_issuer(
+                ctx,
+                &signer,
+                &issuer_key,
+                &current,
+                rekam_client::flows::rotate::KeyFiles {
+                    path: &files.path,
+                    new_passphrase: files.new_passphrase.as_ref().map(|p| p.as_str()),
+                    passphrase: &mut ask,
+                },
+                &mut |_| {},
+            )
+        })
+        .map_err(|err| {
+            err.context(
+                "the key rotation stopped; run `rekam issuer rotate-key` again to resume with the same next key",
+            )
+        })?;
+    app.forget_identity();
+    Ok(RotatedOut(rotated))
 }

@@ -280,7 +280,7 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
                 format,
                 &Done {
                     patient: patient.to_string(),
-                    outcome: "Recovered the profile (ask the issuing clinics to run `rekam recovery rewrap`)".into(),
+                    outcome: "Recovered the profile (ask the issuing clinics to run `rekam recovery rewrap`, then run `rekam identity rekey`)".into(),
                     authority: Some(signer.pubkey().to_string()),
                     records: None,
                     grant: None,

@@ -1,6 +1,6 @@
-//! A user's X25519 identity, derived from their Solana wallet (`docs/format.md`,
-//! "Identities"): sign a fixed message (Ed25519 is deterministic), HKDF the signature,
-//! and run RFC 9180 `DeriveKeyPair`. Any wallet that can sign a message re-derives it.
+//! A user's X25519 identity (`docs/format.md`, "Identities"): RFC 9180 `DeriveKeyPair`
+//! over a random 32-byte seed kept in the keystore file (`keystore`), never over anything
+//! a wallet signs, so no signature a website can request reveals it.
 
 use hpke::{Deserializable, Kem as _, Serializable};
 use sha2::{Digest, Sha256};
@@ -10,28 +10,16 @@ use super::CryptoError;
 
 pub type Kem = hpke::kem::X25519HkdfSha256;
 
-/// The message a wallet signs to derive its encryption identity.
-pub const IDENTITY_MESSAGE: &[u8] = b"Rekam encryption key v1\n";
-const IDENTITY_SALT: &[u8] = b"rekam/v1/identity";
-const IDENTITY_INFO: &[u8] = b"x25519";
 const KEY_ID_LABEL: &[u8] = b"rekam/v1/key-id";
 
 /// An X25519 key pair able to open records wrapped to it.
+#[derive(Clone)]
 pub struct Identity {
     secret: <Kem as hpke::Kem>::PrivateKey,
     public: [u8; 32],
 }
 
 impl Identity {
-    /// Derives the identity from the wallet's signature over [`IDENTITY_MESSAGE`].
-    pub fn from_wallet_signature(signature: &[u8; 64]) -> Self {
-        let hk = hkdf::Hkdf::<Sha256>::new(Some(IDENTITY_SALT), signature);
-        let mut ikm = Zeroizing::new([0u8; 32]);
-        hk.expand(IDENTITY_INFO, ikm.as_mut_slice())
-            .expect("32 bytes is a valid HKDF-SHA256 output length");
-        Self::from_ikm(ikm.as_slice())
-    }
-
     /// RFC 9180 `DeriveKeyPair(ikm)`.
     pub fn from_ikm(ikm: &[u8]) -> Self {
         let (secret, public) = Kem::derive_keypair(ikm);

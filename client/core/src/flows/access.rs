@@ -74,7 +74,15 @@ impl<'a> Reader<'a> {
             .map_err(|e| FlowError::Refused(format!("the access was refused on-chain: {e}")))?;
         self.consent.access_count += 1;
         let locator: Locator = entry.locator.parse()?;
-        let bytes = block_on(ctx.store.get(&locator))??;
+        let bytes = match block_on(ctx.store.get(&locator))? {
+            Err(crate::storage::StoreError::NotFound(_)) => {
+                return Err(FlowError::Refused(format!(
+                    "the copy of {attestation_key} that consent {}'s key grant names ({locator}) no longer exists: the record was re-keyed since the grant (a key rotation); ask the patient to re-issue it (`rekam identity rekey`)",
+                    self.consent_key
+                )))
+            }
+            other => other?,
+        };
         let (envelope, _) = self.grant.open(attestation_key, &bytes, self.identity)?;
         envelope.check(&ctx.program_id(), attestation_key, &attestation)?;
         Ok(OpenedRecord {

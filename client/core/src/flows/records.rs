@@ -58,15 +58,17 @@ pub struct Located {
 
 /// The newest authenticated locator memo about `attestation` (docs/format.md). Anyone can
 /// post a memo listing an address, so a memo counts only from a successful transaction
-/// that either issued this attestation (the program checked the issuer's signature) or
-/// was signed by the patient's wallet: the current one, or a wallet the patient had
-/// before a recovery, for memos from before that recovery. Everything else is skipped,
+/// that either issued this attestation (the program checked the issuer's signature), or
+/// was signed by the issuer's current authority (re-keying after a rotation), or by the
+/// patient's wallet: the current one, or a wallet the patient had before a recovery, for
+/// memos from before that recovery. Everything else is skipped,
 /// never fatal. Every page of the address's history is read.
 pub fn locate(chain: &ChainClient, attestation: &Pubkey) -> Result<Option<Located>, FlowError> {
     let Some(account) = chain.fetch::<Attestation>(attestation)? else {
         return Ok(None);
     };
     let mut wallets: Option<Vec<(Pubkey, Option<i64>)>> = None;
+    let mut issuer_authority: Option<Option<Pubkey>> = None;
     let mut skipped = Vec::new();
     for listed in chain.history(attestation)? {
         let Some((text, tag)) = listed
@@ -101,7 +103,21 @@ pub fn locate(chain: &ChainClient, attestation: &Pubkey) -> Result<Option<Locate
                     && until.is_none_or(|t| listed.block_time.is_some_and(|at| at <= t))
             }))
         };
-        if issued_here || by_patient()? {
+        // A clinic re-keying what it attested (`flows::rotate_issuer`) signs with its
+        // current authority.
+        let mut by_issuer = || -> Result<bool, FlowError> {
+            if issuer_authority.is_none() {
+                issuer_authority = Some(
+                    chain
+                        .fetch::<rekam::Issuer>(&account.issuer)?
+                        .map(|i| i.authority),
+                );
+            }
+            Ok(issuer_authority
+                .flatten()
+                .is_some_and(|authority| tx.signers.contains(&authority)))
+        };
+        if issued_here || by_patient()? || by_issuer()? {
             return Ok(Some(Located {
                 locator,
                 tag,
@@ -160,8 +176,11 @@ pub fn bundle_tag(chain: &ChainClient, attestation: &Pubkey) -> Result<Option<St
 /// per opener, however many records it opens.
 #[derive(Default)]
 pub struct OwnRecords {
-    grants: RefCell<Option<(Pubkey, Vec<KeyGrantObject>)>>,
+    grants: RefCell<Option<CachedGrants>>,
 }
+
+/// Patient grants read for one (patient, identity key).
+type CachedGrants = (Pubkey, [u8; 32], Vec<KeyGrantObject>);
 
 /// One of the patient's records, decrypted and checked against its attestation.
 pub struct OpenedRecord {
@@ -181,8 +200,8 @@ impl OwnRecords {
         identity: &Identity,
         patient: &Pubkey,
     ) -> Result<Vec<KeyGrantObject>, FlowError> {
-        if let Some((cached, grants)) = self.grants.borrow().as_ref() {
-            if cached == patient {
+        if let Some((cached, key, grants)) = self.grants.borrow().as_ref() {
+            if cached == patient && *key == identity.public_key() {
                 return Ok(grants.clone());
             }
         }
@@ -226,7 +245,7 @@ impl OwnRecords {
                 grants.push(grant);
             }
         }
-        *self.grants.borrow_mut() = Some((*patient, grants.clone()));
+        *self.grants.borrow_mut() = Some((*patient, identity.public_key(), grants.clone()));
         Ok(grants)
     }
 

@@ -1,7 +1,6 @@
 //! Keypair files: a new wallet written as the Solana CLI writes it (a JSON array of the
 //! 64 secret and public bytes), readable by the owner only.
 
-use std::io::Write;
 use std::path::Path;
 
 use solana_keypair::Keypair;
@@ -19,40 +18,10 @@ pub fn new_keypair_file(path: &Path, force: bool) -> Result<Keypair, FlowError> 
         )));
     }
     let keypair = Keypair::new();
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir)
-        .map_err(|err| refused(&format!("cannot create {}", dir.display()), err))?;
-    let name = path
-        .file_name()
-        .ok_or_else(|| FlowError::Refused(format!("{} is not a file path", path.display())))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let written = write_private(&tmp, &keypair).and_then(|()| std::fs::rename(&tmp, path));
-    if let Err(err) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(refused(&format!("cannot write {}", path.display()), err));
-    }
-    Ok(keypair)
-}
-
-fn write_private(path: &Path, keypair: &Keypair) -> std::io::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
     let bytes: Vec<String> = keypair.to_bytes().iter().map(u8::to_string).collect();
-    file.write_all(format!("[{}]", bytes.join(",")).as_bytes())?;
-    file.sync_all()
+    crate::private_file::write_atomic(path, format!("[{}]", bytes.join(",")).as_bytes())
+        .map_err(|err| refused(&format!("cannot write {}", path.display()), err))?;
+    Ok(keypair)
 }
 
 fn refused(what: &str, err: std::io::Error) -> FlowError {

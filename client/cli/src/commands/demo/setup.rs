@@ -25,7 +25,7 @@ pub fn create_mint(
     Ok(setup::create_mint(chain, authority, decimals)?)
 }
 
-/// Registers `wallet` as a patient with a random pseudonym and its wallet-derived key.
+/// Registers `wallet` as a patient with a random pseudonym and a new in-memory identity.
 pub fn register_patient(
     chain: &ChainClient,
     settings: &Settings,
