@@ -2,6 +2,7 @@
 //!
 //! - [`identity`]: X25519 key pairs derived from a Solana wallet.
 //! - [`wrap`]: HPKE (RFC 9180) wrapping of a record's data key to each reader.
+//! - [`shamir`]: Shamir secret sharing over GF(2^8) (the guardians' threshold key).
 //! - [`stream`]: the segmented AES-256-GCM payload (STREAM construction), constant memory,
 //!   parallel across cores for large records.
 //!
@@ -9,6 +10,7 @@
 //! `aes-gcm` on this hardware, see the benchmark), HPKE from the `hpke` crate.
 
 pub mod identity;
+pub mod shamir;
 pub mod stream;
 pub mod wrap;
 
