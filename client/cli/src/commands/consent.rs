@@ -4,7 +4,7 @@ use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Context};
 use rekam::{AttestationKind, ConsentScope, Issuer, KeyGrant, Purpose};
 use rekam_client::ix;
-use rekam_client::record::{self, KeyGrantObject};
+use rekam_client::record::{self, EmergencyGrant, KeyGrantObject};
 use rekam_client::storage::{Locator, Store};
 use serde::Serialize;
 use solana_signer::Signer;
@@ -297,7 +297,7 @@ pub fn revoke(app: &mut App, consent: &Pubkey, rekey_records: bool) -> anyhow::R
                 })?;
                 out.research_copy_deleted = Some(locator.to_string());
             }
-            (_, Held::Keys(grant)) => {
+            (_, Held::Keys(grant)) | (_, Held::Emergency(EmergencyGrant { grant, .. })) => {
                 out.rekeyed = Some(
                     rekey(app, &grant)
                         .context("the consent is revoked, but re-keying its records failed")?,
@@ -312,6 +312,8 @@ pub fn revoke(app: &mut App, consent: &Pubkey, rekey_records: bool) -> anyhow::R
 enum Held {
     /// Record keys wrapped to the grantee (every consent the patient grants).
     Keys(KeyGrantObject),
+    /// Record keys wrapped to the guardians' emergency key (an emergency consent).
+    Emergency(EmergencyGrant),
     /// A de-identified copy encrypted to a researcher (a study contribution's consent).
     Copy,
 }
@@ -320,6 +322,9 @@ fn load_grant(store: &dyn Store, c: &rekam::Consent) -> anyhow::Result<(Locator,
     let locator = Locator::from_compact(&c.key_grant.locator, &c.key_grant.hash)?;
     let bytes = App::block_on(store.get(&locator))?
         .with_context(|| format!("cannot fetch key grant {locator}"))?;
+    if let Ok(emergency) = EmergencyGrant::from_bytes(&bytes) {
+        return Ok((locator, Held::Emergency(emergency)));
+    }
     match KeyGrantObject::from_bytes(&bytes) {
         Ok(grant) => Ok((locator, Held::Keys(grant))),
         Err(_) if rekam_client::crypto::Header::read_from(&mut &bytes[..]).is_ok() => {
@@ -345,8 +350,14 @@ pub fn rekey(app: &mut App, revoked_grant: &KeyGrantObject) -> anyhow::Result<Re
         if c.revoked_at == 0 && c.expires_at > now {
             // A research copy is its own encryption to the researcher: re-keying the
             // originals does not touch it.
-            if let (locator, Held::Keys(grant)) = load_grant(store.as_ref(), &c)? {
-                others.push((key, locator, grant, false));
+            // An emergency consent's records are re-wrapped to the same emergency key
+            // (the patient needs only its public key), inside the same wrapper.
+            match load_grant(store.as_ref(), &c)? {
+                (locator, Held::Keys(grant)) => others.push((key, locator, grant, None, false)),
+                (locator, Held::Emergency(e)) => {
+                    others.push((key, locator, e.grant.clone(), Some(e), false))
+                }
+                (_, Held::Copy) => {}
             }
         }
     }
@@ -384,9 +395,19 @@ pub fn rekey(app: &mut App, revoked_grant: &KeyGrantObject) -> anyhow::Result<Re
             .into_bytes(),
         };
         app.chain.send(&[memo], &signer, &[])?;
-        for (_, _, grant, changed) in others.iter_mut() {
+        for (_, _, grant, _, changed) in others.iter_mut() {
             if grant.remove(&attestation) {
-                grant.add(&attestation, &new.to_string(), &sealed, &identity)?;
+                // Through the checked path: the new copy is opened and checked against
+                // the attestation before its key is granted (to a grantee, or to the
+                // guardians' emergency key of an emergency consent).
+                app.grant_own(
+                    grant,
+                    &patient_key,
+                    &attestation,
+                    &new.to_string(),
+                    &sealed,
+                    &identity,
+                )?;
                 *changed = true;
             }
         }
@@ -397,11 +418,17 @@ pub fn rekey(app: &mut App, revoked_grant: &KeyGrantObject) -> anyhow::Result<Re
     }
     bar.finish_and_clear();
 
-    for (consent_key, old_locator, grant, changed) in others {
+    for (consent_key, old_locator, grant, wrapper, changed) in others {
         if !changed {
             continue;
         }
-        let bytes = grant.to_bytes();
+        let bytes = match wrapper {
+            Some(mut emergency) => {
+                emergency.grant = grant;
+                emergency.to_bytes()
+            }
+            None => grant.to_bytes(),
+        };
         let hash = rekam_client::storage::digest(&bytes);
         let locator = App::block_on(store.put(bytes))??;
         let ix = ix::consent_update_key_grant(
