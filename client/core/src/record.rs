@@ -1,7 +1,7 @@
 //! A stored record: the plaintext envelope (the original FHIR Bundle bytes plus the
 //! record salt and what the attestation commits to), sealed with [`crate::crypto`], and
 //! the key grants that let a consented reader open it (the guardians' threshold grant
-//! in [`guardians`]).
+//! in `record/guardians.rs`).
 
 use anchor_lang::prelude::Pubkey;
 use base64::Engine;
