@@ -7,7 +7,7 @@ use rekam::{Attestation, Consent, Issuer, Patient};
 use rekam_client::chain::ChainClient;
 use rekam_client::crypto::Identity;
 use rekam_client::flows::{self, Ctx};
-use rekam_client::record::{Envelope, KeyGrantObject};
+use rekam_client::record::Envelope;
 use rekam_client::storage::{Locator, Store};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -207,22 +207,6 @@ impl App {
         self.with_ctx(|ctx| {
             self.own
                 .open_bytes(ctx, identity, patient, attestation, bytes)
-        })
-    }
-
-    /// Adds one of the patient's own records to `grant` (see `flows::records::OwnRecords`).
-    pub fn grant_own(
-        &self,
-        grant: &mut KeyGrantObject,
-        patient: &Pubkey,
-        attestation: &Pubkey,
-        locator: &str,
-        bytes: &[u8],
-        identity: &Identity,
-    ) -> anyhow::Result<()> {
-        self.with_ctx(|ctx| {
-            self.own
-                .grant(ctx, identity, grant, patient, attestation, locator, bytes)
         })
     }
 }

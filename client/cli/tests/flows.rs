@@ -1197,7 +1197,7 @@ fn guardians_break_glass_and_recover_a_lost_wallet() {
     let (er_kp, er) = actor(dir.path(), "er", &rpc, &url, &store);
     let (patient_kp, patient) = actor(dir.path(), "patient", &rpc, &url, &store);
     let (doctor_kp, doctor) = actor(dir.path(), "doctor", &rpc, &url, &store);
-    let (_, stranger) = actor(dir.path(), "stranger", &rpc, &url, &store);
+    let (stranger_kp, stranger) = actor(dir.path(), "stranger", &rpc, &url, &store);
     let guardians: Vec<(Keypair, Cli)> = (0..3)
         .map(|i| actor(dir.path(), &format!("guardian{i}"), &rpc, &url, &store))
         .collect();
@@ -1286,9 +1286,39 @@ fn guardians_break_glass_and_recover_a_lost_wallet() {
     assert!(stranger
         .fails(&["emergency", "approve", &request])
         .contains("is not a guardian"));
+    // A stranger re-posts the guardian's share announcement on the request: it does not
+    // count (no current guardian signed it) and is named in a warning.
+    let forged = common::forged::post_memo(
+        &rpc,
+        &stranger_kp,
+        &request.parse().unwrap(),
+        format!("rekam-guardian-share:{}", s(&first, "share_released")),
+    );
+    // M−1 approvals are M−1 key shares: the clinic cannot rebuild the emergency key (and
+    // a guardian, whose own share is not for it, sees none released to its key).
+    let err = er.fails(&["emergency", "keys", &request]);
+    assert_eq!(
+        error_line(&err),
+        "error: the emergency key needs 2 guardian shares; 1 released to this key"
+    );
+    assert!(
+        err.contains(&format!("warning: skipped 1 key share memo(s) on emergency request {request} (not a current guardian's, failed, or not for this key): {forged}")),
+        "{err}"
+    );
+    assert_eq!(
+        error_line(&guardians[0].1.fails(&["emergency", "keys", &request])),
+        "error: the emergency key needs 2 guardian shares; 0 released to this key"
+    );
     let granted = guardians[1].1.ok(&["emergency", "approve", &request]);
     assert_eq!(s(&granted, "status"), "granted");
     let consent = s(&granted, "consent");
+    // The M-th share: the clinic rebuilds the key (checked against its public key).
+    let keys = er.ok(&["emergency", "keys", &request]);
+    assert_eq!(
+        (keys["shares"].as_u64(), keys["threshold"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(keys["skipped_memos"], serde_json::json!([forged]));
 
     // The clinic reads the summary (receipt first) and nothing else.
     let out = dir.path().join("er-summary.json");
@@ -1310,7 +1340,8 @@ fn guardians_break_glass_and_recover_a_lost_wallet() {
         dir.path().join("x.json").to_str().unwrap(),
     ]);
     assert!(err.contains("no entry for attestation"), "{err}");
-    // A guardian holds no key that opens the diagnosis either, and cannot use the consent.
+    // A guardian holds no key that opens the summary: its own share is one of two, and
+    // the shares released are the clinic's. It stops before any receipt.
     let err = guardians[0].1.fails(&[
         "access",
         &consent,
@@ -1319,8 +1350,8 @@ fn guardians_break_glass_and_recover_a_lost_wallet() {
         dir.path().join("y.json").to_str().unwrap(),
     ]);
     assert_eq!(
-        err.trim_end(),
-        "error: the access was refused on-chain: instruction 0 failed: NotGrantee (6034): Signer is not the grantee of this consent"
+        error_line(&err),
+        "error: the emergency key needs 2 guardian shares; 0 released to this key"
     );
 
     // The audit trail shows every step, loudly.
@@ -1620,4 +1651,12 @@ fn guardians_break_glass_and_recover_a_lost_wallet() {
         dir.path().join("nurse-again.json").to_str().unwrap(),
     ]);
     validator.stop();
+}
+
+/// The `error:` line of a failed command's stderr (warnings may come before it).
+fn error_line(stderr: &str) -> &str {
+    stderr
+        .lines()
+        .find(|l| l.starts_with("error:"))
+        .unwrap_or(stderr)
 }

@@ -437,7 +437,7 @@ fn rotation_and_rekey_leave_the_old_key_opening_nothing_that_exists() {
         rekam_client::flows::rekey::Held::Keys(grant) => {
             grant.entry(&dx.parse().unwrap()).unwrap().locator.clone()
         }
-        rekam_client::flows::rekey::Held::Copy => unreachable!("a treatment consent"),
+        _ => unreachable!("a treatment consent holds record keys"),
     })
     .unwrap();
     assert_eq!(

@@ -97,9 +97,16 @@ fn guardians_emergencies_and_recoveries_refuse_bad_requests() {
     let cases: Vec<(Vec<String>, &str)> = vec![
         // The patient as their own guardian.
         (set_args(&[&own, &g[0]], "1", &scope), invalid_guardians),
-        // A threshold above the number of guardians, and a zero threshold.
-        (set_args(&[&g[0], &g[1]], "3", &scope), invalid_guardians),
-        (set_args(&[&g[0]], "0", &scope), invalid_guardians),
+        // A threshold above the number of guardians, and a zero threshold: refused by the
+        // CLI before anything is stored (the key cannot be split M-of-N).
+        (
+            set_args(&[&g[0], &g[1]], "3", &scope),
+            "error: the threshold must be from 1 to the number of guardians (2), not 3",
+        ),
+        (
+            set_args(&[&g[0]], "0", &scope),
+            "error: the threshold must be from 1 to the number of guardians (1), not 0",
+        ),
         // One guardian twice.
         (set_args(&[&g[0], &g[0]], "1", &scope), invalid_guardians),
         // Emergencies longer than 72 hours; a recovery time lock under 24 hours.

@@ -3,6 +3,7 @@
 //! - [`identity`]: X25519 key pairs (random, kept in a keystore; RFC 9180 DeriveKeyPair).
 //! - [`keystore`]: the identity's keystore file, optionally sealed under a passphrase.
 //! - [`wrap`]: HPKE (RFC 9180) wrapping of a record's data key to each reader.
+//! - [`shamir`]: Shamir secret sharing over GF(2^8) (the guardians' threshold key).
 //! - [`stream`]: the segmented AES-256-GCM payload (STREAM construction), constant memory,
 //!   parallel across cores for large records.
 //!
@@ -11,6 +12,7 @@
 
 pub mod identity;
 pub mod keystore;
+pub mod shamir;
 pub mod stream;
 pub mod wrap;
 

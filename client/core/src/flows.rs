@@ -7,7 +7,10 @@
 //! - [`attest`]: validate, encrypt, store and attest FHIR Bundles.
 //! - [`audit`]: the patient's audit trail, from accounts and, where closed, events.
 //! - [`close`]: the patient closes an ended consent and its receipts for their rent.
+//! - [`emergency`]: a guardian's approval releases its key share; the clinic rebuilds the
+//!   emergency key from M shares.
 //! - [`grant`]: the patient grants a consent with its key grant.
+//! - [`guardians`]: the patient names guardians; the emergency key split M-of-N.
 //! - [`identity`]: the signer's keystore identity, checked against the chain's keys.
 //! - [`records`]: find a record's locator on chain, open the patient's own records.
 //! - [`present`]: list a record's claims, disclose chosen claims, verify a presentation.
@@ -22,7 +25,9 @@ pub mod access;
 pub mod attest;
 pub mod audit;
 pub mod close;
+pub mod emergency;
 pub mod grant;
+pub mod guardians;
 pub mod identity;
 pub mod present;
 pub mod records;

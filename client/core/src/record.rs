@@ -1,6 +1,7 @@
 //! A stored record: the plaintext envelope (the original FHIR Bundle bytes plus the
 //! record salt and what the attestation commits to), sealed with [`crate::crypto`], and
-//! the key grants that let a consented reader open it.
+//! the key grants that let a consented reader open it (the guardians' threshold grant
+//! in `record/guardians.rs`).
 
 use anchor_lang::prelude::Pubkey;
 use base64::Engine;
@@ -18,8 +19,10 @@ use crate::parts::Source;
 pub const ENVELOPE_FORMAT: &str = "rekam-record/2";
 pub const GRANT_FORMAT: &str = "rekam-key-grant/1";
 
+mod guardians;
 mod memo;
 
+pub use guardians::*;
 pub use memo::*;
 
 fn b64() -> base64::engine::GeneralPurpose {
@@ -45,6 +48,8 @@ pub enum RecordError {
     Grant(String),
     #[error("the key grant has no entry for attestation {0}")]
     NotGranted(Pubkey),
+    #[error(transparent)]
+    Threshold(#[from] ThresholdError),
 }
 
 /// The plaintext inside a stored record. Its `Debug` shows only what identifies the
@@ -410,15 +415,6 @@ impl KeyGrantObject {
         Ok(())
     }
 
-    /// The same records re-wrapped for `to` (a guardian re-wrapping for a clinic).
-    pub fn regrant(&self, holder: &Identity, to: &[u8; 32]) -> Result<KeyGrantObject, RecordError> {
-        let mut out = KeyGrantObject::new(to);
-        for entry in &self.entries {
-            out.add_from(entry, holder)?;
-        }
-        Ok(out)
-    }
-
     fn grantee(&self) -> Result<[u8; 32], RecordError> {
         hex::decode(&self.grantee_key)
             .ok()
@@ -504,45 +500,4 @@ fn entry_stanza(entry: &GrantEntry) -> Result<Stanza, RecordError> {
         .try_into()
         .map_err(|_| RecordError::Grant("stanza has the wrong length".into()))?;
     Ok(Stanza::from_bytes(&bytes))
-}
-
-pub const GUARDIAN_GRANTS_FORMAT: &str = "rekam-guardian-grants/1";
-
-/// The guardians' key grant: one [`KeyGrantObject`] per guardian over the emergency
-/// scope. A guardian opens only their own, and only to re-wrap it for a clinic.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
-pub struct GuardianGrants {
-    pub format: String,
-    pub grants: Vec<KeyGrantObject>,
-}
-
-impl GuardianGrants {
-    pub fn new(grants: Vec<KeyGrantObject>) -> Self {
-        Self {
-            format: GUARDIAN_GRANTS_FORMAT.into(),
-            grants,
-        }
-    }
-
-    /// The grant of the guardian whose X25519 key is `key`.
-    pub fn for_key(&self, key: &[u8; 32]) -> Option<&KeyGrantObject> {
-        let name = hex::encode(key);
-        self.grants.iter().find(|g| g.grantee_key == name)
-    }
-
-    pub fn to_bytes(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect("grants serialize")
-    }
-
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, RecordError> {
-        let grants: GuardianGrants =
-            serde_json::from_slice(bytes).map_err(|e| RecordError::Grant(e.to_string()))?;
-        if grants.format != GUARDIAN_GRANTS_FORMAT {
-            return Err(RecordError::Grant(format!(
-                "unknown format {:?}",
-                grants.format
-            )));
-        }
-        Ok(grants)
-    }
 }

@@ -1,9 +1,10 @@
-//! Key grants moved between holders: a guardian re-wraps the emergency scope for a
-//! clinic without ever holding the record, and nobody else can.
+//! Key grants moved between holders: a holder re-wraps a granted record for another
+//! reader without ever holding the record, and nobody else can. (The guardians' threshold
+//! grant is tested in `threshold.rs`.)
 
 use anchor_lang::prelude::Pubkey;
 use rekam_client::crypto::Identity;
-use rekam_client::record::{self, GuardianGrants, KeyGrantObject};
+use rekam_client::record::{self, KeyGrantObject};
 
 fn bundle() -> Vec<u8> {
     std::fs::read(concat!(
@@ -14,8 +15,8 @@ fn bundle() -> Vec<u8> {
 }
 
 #[test]
-fn a_guardian_regrants_the_emergency_scope_to_a_clinic() {
-    let (patient, issuing_clinic, guardian, er_clinic, stranger) = (
+fn a_holder_rewraps_a_granted_record_for_another_reader() {
+    let (patient, issuing_clinic, holder, reader, stranger) = (
         Identity::generate(),
         Identity::generate(),
         Identity::generate(),
@@ -30,29 +31,42 @@ fn a_guardian_regrants_the_emergency_scope_to_a_clinic() {
     .unwrap();
     let attestation = Pubkey::new_unique();
 
-    // The patient gives the guardian a grant over the summary.
-    let mut to_guardian = KeyGrantObject::new(&guardian.public_key());
-    to_guardian
+    // The patient grants the holder the summary.
+    let mut to_holder = KeyGrantObject::new(&holder.public_key());
+    to_holder
         .add(&attestation, "local:summary", &sealed, &patient)
         .unwrap();
-    let grants = GuardianGrants::new(vec![to_guardian]);
-    let grants = GuardianGrants::from_bytes(&grants.to_bytes()).unwrap();
-    let mine = grants
-        .for_key(&guardian.public_key())
-        .expect("guardian's grant");
-    assert!(grants.for_key(&stranger.public_key()).is_none());
+    let to_holder = KeyGrantObject::from_bytes(&to_holder.to_bytes()).unwrap();
+    let entry = to_holder.entry(&attestation).unwrap();
 
-    // The guardian re-wraps for the emergency clinic, which then opens the record.
-    let for_clinic = mine.regrant(&guardian, &er_clinic.public_key()).unwrap();
-    let (envelope, _) = for_clinic.open(&attestation, &sealed, &er_clinic).unwrap();
+    // The holder re-wraps the entry for the reader, which then opens the record.
+    let mut for_reader = KeyGrantObject::new(&reader.public_key());
+    for_reader.add_from(entry, &holder).unwrap();
+    let (envelope, _) = for_reader.open(&attestation, &sealed, &reader).unwrap();
     assert_eq!(envelope.content().unwrap(), bundle());
-    // The guardian's own grant opens the record too (that is what they hold), but
-    // nobody else can re-wrap it, and the clinic's grant opens nothing for the guardian.
-    assert!(mine.regrant(&stranger, &er_clinic.public_key()).is_err());
-    assert!(for_clinic.open(&attestation, &sealed, &guardian).is_err());
+    // Nobody else can re-wrap it, and the reader's grant opens nothing for the holder.
+    let mut by_stranger = KeyGrantObject::new(&reader.public_key());
+    assert_eq!(
+        by_stranger
+            .add_from(entry, &stranger)
+            .unwrap_err()
+            .to_string(),
+        "the record key could not be unwrapped (corrupt or substituted key stanza)"
+    );
+    assert_eq!(
+        for_reader
+            .open(&attestation, &sealed, &holder)
+            .unwrap_err()
+            .to_string(),
+        "this record is not encrypted to your key (no matching recipient)"
+    );
     // A re-encrypted version of the record is not opened by the old grant.
     let (resealed, _) = record::seal(&prepared.envelope, &[patient.public_key()]).unwrap();
-    assert!(for_clinic
-        .open(&attestation, &resealed, &er_clinic)
-        .is_err());
+    assert_eq!(
+        for_reader
+            .open(&attestation, &resealed, &reader)
+            .unwrap_err()
+            .to_string(),
+        "key grant is malformed: the grant belongs to another version of this record"
+    );
 }

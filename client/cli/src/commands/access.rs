@@ -37,8 +37,9 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
         let signer = app.signer()?.insecure_clone();
         let identity = app.identity()?;
         let (record, rebuilt) = app.with_ctx(|ctx| {
-            Reader::new(ctx, &signer, &identity, &args.consent)?
-                .read_source_bundle(ctx, &args.attestation)
+            let mut reader = Reader::new(ctx, &signer, &identity, &args.consent)?;
+            warn_skipped_shares(&reader);
+            reader.read_source_bundle(ctx, &args.attestation)
         })?;
         write_bundle(&args.out, &rebuilt.bundle)?;
         Fetched {
@@ -66,7 +67,9 @@ pub fn access(
     let signer = app.signer()?.insecure_clone();
     let identity = app.identity()?;
     let record = app.with_ctx(|ctx| {
-        Reader::new(ctx, &signer, &identity, consent_key)?.read(ctx, attestation_key)
+        let mut reader = Reader::new(ctx, &signer, &identity, consent_key)?;
+        warn_skipped_shares(&reader);
+        reader.read(ctx, attestation_key)
     })?;
     write_bundle(out, &record.envelope.content()?)?;
     Ok(Fetched {
@@ -78,4 +81,16 @@ pub fn access(
         out: out.display().to_string(),
         missing: None,
     })
+}
+
+/// For an emergency consent: key share memos that did not count, on stderr.
+fn warn_skipped_shares(reader: &Reader) {
+    if !reader.skipped_shares.is_empty() {
+        eprintln!(
+            "warning: skipped {} key share memo(s) for consent {} (not a current guardian's, failed, or not for this key): {}",
+            reader.skipped_shares.len(),
+            reader.consent_key,
+            reader.skipped_shares.join(", ")
+        );
+    }
 }

@@ -4,7 +4,7 @@ use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Context};
 use rekam::{AttestationKind, ConsentScope, Purpose};
 use rekam_client::ix;
-use rekam_client::record::{self, KeyGrantObject};
+use rekam_client::record::{self, EmergencyGrant, KeyGrantObject};
 use rekam_client::storage::Locator;
 use serde::Serialize;
 use solana_signer::Signer;
@@ -288,7 +288,7 @@ pub fn revoke(app: &mut App, consent: &Pubkey, rekey_records: bool) -> anyhow::R
                 })?;
                 out.research_copy_deleted = Some(locator.to_string());
             }
-            (_, Held::Keys(grant)) => {
+            (_, Held::Keys(grant)) | (_, Held::Emergency(EmergencyGrant { grant, .. })) => {
                 out.rekeyed = Some(
                     rekey(app, &grant)
                         .context("the consent is revoked, but re-keying its records failed")?,

@@ -1,24 +1,22 @@
-//! `rekam emergency request|approve|end|show|list`: break-glass access.
+//! `rekam emergency request|approve|keys|end|show|list`: break-glass access.
 //!
-//! A clinic requests; guardians approve; the guardian whose approval reaches the
-//! threshold also re-wraps the emergency records' keys for the clinic and creates the
-//! emergency consent, in the same transaction. The clinic then reads with
-//! `rekam access <CONSENT> <ATTESTATION>` (receipt first, like any consent). The patient
+//! A clinic requests; each guardian's approval releases that guardian's share of the
+//! emergency key to the clinic; the approval that reaches the threshold also creates the
+//! emergency consent, in the same transaction (`rekam_client::flows::emergency`). The
+//! clinic then reads with `rekam access <CONSENT> <ATTESTATION>` (receipt first, like any
+//! consent), rebuilding the emergency key from M shares; `keys` checks that alone. The patient
 //! or any guardian can end it early; otherwise it ends by itself.
 
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Context};
 use rekam::{
-    valid_approvals, EmergencyReason, EmergencyRequest, EmergencyRequestArgs, Guardianship, Issuer,
-    KeyGrant, Patient,
+    valid_approvals, EmergencyReason, EmergencyRequest, EmergencyRequestArgs, Guardianship, Patient,
 };
-use rekam_client::storage;
-use rekam_client::{ix, pda};
+use rekam_client::{flows, ix, pda};
 use serde::Serialize;
 use solana_signer::Signer;
 
 use crate::app::{offsets, pubkey_arg, App};
-use crate::commands::guardians::load_grants;
 use crate::output::{self, Render};
 use crate::settings::Settings;
 
@@ -46,6 +44,14 @@ pub enum Command {
     #[command(after_help = "Example:\n  rekam -k guardian.json emergency approve <REQUEST>")]
     Approve {
         /// The emergency request's address (from `rekam emergency request` or `list`).
+        #[arg(value_parser = pubkey_arg)]
+        request: Pubkey,
+    },
+    /// Clinic: rebuild the emergency key from the guardians' released shares (a check;
+    /// `rekam access` does it by itself). Fails until M guardians have approved.
+    #[command(after_help = "Example:\n  rekam -k clinic.json emergency keys <REQUEST>")]
+    Keys {
+        /// The emergency request's address.
         #[arg(value_parser = pubkey_arg)]
         request: Pubkey,
     },
@@ -94,6 +100,9 @@ pub struct RequestOut {
     pub expires_at: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
+    /// After an approval: where the guardian's share for the clinic is stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub share_released: Option<String>,
 }
 
 impl Render for RequestOut {
@@ -121,6 +130,9 @@ impl Render for RequestOut {
                 "\n  Consent:    {c} (until {})",
                 self.expires_at.unwrap_or(0)
             ));
+        }
+        if let Some(share) = &self.share_released {
+            out.push_str(&format!("\n  Key share:  {share} (for the clinic)"));
         }
         if let Some(sig) = &self.signature {
             out.push_str(&format!("\n  Signature:  {sig}"));
@@ -198,6 +210,7 @@ fn describe_with(
         consent: consent.as_ref().map(|_| r.consent.to_string()),
         expires_at: consent.map(|c| c.expires_at),
         signature,
+        share_released: None,
     })
 }
 
@@ -233,65 +246,69 @@ pub fn request(
     describe_with(app, &key, &r, &g, Some(signature))
 }
 
-/// A guardian approves; when this approval reaches the threshold, the guardian also
-/// re-wraps the emergency keys for the clinic and creates the emergency consent.
+/// A guardian approves and releases its key share to the clinic; the approval that
+/// reaches the threshold also creates the emergency consent (`flows::emergency`).
 pub fn approve(app: &mut App, request_key: &Pubkey) -> anyhow::Result<RequestOut> {
-    let pid = app.program_id();
-    let r: EmergencyRequest = app.fetch(request_key, "emergency request")?;
-    let g: Guardianship = app.fetch(&pda::guardianship(&pid, &r.patient), "guardianship")?;
     let signer = app.signer()?.insecure_clone();
-    if !g.is_guardian(&signer.pubkey()) {
-        bail!(
-            "wallet {} is not a guardian of patient {}",
-            signer.pubkey(),
-            r.patient
+    let identity = app.identity()?;
+    let approved =
+        app.with_ctx(|ctx| flows::emergency::approve(ctx, &signer, &identity, request_key))?;
+    let r: EmergencyRequest = app.fetch(request_key, "emergency request")?;
+    let mut out = describe(app, request_key, &r, Some(approved.signature))?;
+    out.share_released = Some(approved.share.to_string());
+    Ok(out)
+}
+
+/// The clinic's view of the key shares released to it for one request.
+#[derive(Serialize)]
+pub struct KeysOut {
+    pub request: String,
+    pub emergency_key: String,
+    pub shares: usize,
+    pub threshold: u8,
+    pub skipped_memos: Vec<String>,
+}
+
+impl Render for KeysOut {
+    fn text(&self) -> String {
+        format!(
+            "Emergency key {} rebuilt from {} guardian shares ({} needed) for request {}",
+            self.emergency_key, self.shares, self.threshold, self.request
+        )
+    }
+}
+
+/// Clinic: collects the shares released to this wallet's key and rebuilds the emergency
+/// key (checked against its public key); fails with the count when fewer than M.
+pub fn keys(app: &mut App, request_key: &Pubkey) -> anyhow::Result<KeysOut> {
+    let identity = app.identity()?;
+    let (target, collected) = app.with_ctx(|ctx| {
+        let target = flows::emergency::target(ctx, request_key)?;
+        Ok((
+            target,
+            flows::emergency::collect(ctx, &identity, request_key, target)?,
+        ))
+    })?;
+    warn_skipped_shares(request_key, &collected.skipped);
+    let unlocked = collected.rebuild(target)?;
+    Ok(KeysOut {
+        request: request_key.to_string(),
+        emergency_key: hex::encode(target.emergency_key),
+        shares: unlocked.shares,
+        threshold: unlocked.threshold,
+        skipped_memos: unlocked.skipped,
+    })
+}
+
+/// Warns, on stderr, about share memos on a request that did not count.
+pub fn warn_skipped_shares(request: &Pubkey, skipped: &[String]) {
+    if !skipped.is_empty() {
+        eprintln!(
+            "warning: skipped {} key share memo(s) on emergency request {request} (not a current guardian's, failed, or not for this key): {}",
+            skipped.len(),
+            skipped.join(", ")
         );
     }
-    let mut ixs = vec![ix::emergency_approve(
-        &pid,
-        &signer.pubkey(),
-        &r.patient,
-        request_key,
-    )];
-    let mut stored = None;
-    if valid_approvals(&r.approvals, &g.guardians) + 1 >= usize::from(g.threshold) {
-        // Re-wrap this guardian's copy of the emergency keys for the clinic.
-        let identity = app.identity()?;
-        let (_, grants) = load_grants(app, &g)?;
-        let mine = grants
-            .for_key(&identity.public_key())
-            .context("the guardians' grants hold nothing for this wallet's key; ask the patient to run `rekam guardians set` again")?;
-        let clinic: Issuer = app.fetch(&r.issuer, "clinic")?;
-        let bytes = mine.regrant(&identity, &clinic.encryption_key)?.to_bytes();
-        let hash = storage::digest(&bytes);
-        let store = app.store()?;
-        let locator = App::block_on(store.put(bytes))??;
-        let patient: Patient = app.fetch(&r.patient, "patient profile")?;
-        ixs.push(ix::emergency_activate(
-            &pid,
-            &signer.pubkey(),
-            &r.patient,
-            request_key,
-            &r.issuer,
-            patient.consents_created,
-            KeyGrant {
-                hash,
-                locator: locator.compact(),
-            },
-        ));
-        stored = Some((store, locator));
-    }
-    let signature = match app.chain.send(&ixs, &signer, &[]) {
-        Ok(sig) => sig,
-        Err(err) => {
-            if let Some((store, locator)) = stored {
-                let _ = App::block_on(store.delete(&locator));
-            }
-            return Err(anyhow::Error::new(err).context("the approval was refused"));
-        }
-    };
-    let r: EmergencyRequest = app.fetch(request_key, "emergency request")?;
-    describe_with(app, request_key, &r, &g, Some(signature))
 }
 
 pub fn end(app: &mut App, request_key: &Pubkey) -> anyhow::Result<RequestOut> {
@@ -328,6 +345,7 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             )
         }
         Command::Approve { request } => output::print(format, &approve(&mut app, &request)?),
+        Command::Keys { request } => output::print(format, &keys(&mut app, &request)?),
         Command::End { request } => output::print(format, &end(&mut app, &request)?),
         Command::Show { request } => {
             let r: EmergencyRequest = app.fetch(&request, "emergency request")?;

@@ -1,17 +1,16 @@
 //! `rekam guardians set|show`: the patient names guardians for emergencies and recovery.
 //!
-//! `set` wraps the keys of the emergency scope (e.g. the emergency summary record) to
-//! each guardian, stores those grants, and sets the guardians on-chain (first time or as
-//! a change). Guardians hold nothing else.
+//! `set` wraps the keys of the emergency scope (e.g. the emergency summary record) to a
+//! fresh emergency key, splits that key M-of-N among the guardians, stores the object and
+//! sets the guardians on-chain (first time or as a change): `flows::guardians`. A
+//! guardian holds one share, which opens nothing alone.
 
 use anchor_lang::prelude::Pubkey;
-use anyhow::{bail, Context};
-use rekam::{ConsentScope, GuardiansArgs, Guardianship, KeyGrant};
-use rekam_client::record::{GuardianGrants, KeyGrantObject};
-use rekam_client::storage::{self, Locator};
-use rekam_client::{ix, pda};
+use anyhow::Context;
+use rekam::{ConsentScope, Guardianship};
+use rekam_client::flows::{self, guardians::GuardianSettings, records::OwnRecords};
+use rekam_client::pda;
 use serde::Serialize;
-use solana_signer::Signer;
 
 use crate::app::{pubkey_arg, App};
 use crate::commands::consent::parse_kind;
@@ -95,7 +94,7 @@ impl Render for GuardiansOut {
         ));
         if let Some(n) = self.records_in_grants {
             out.push_str(&format!(
-                "\n  Emergency records wrapped to each guardian: {n}"
+                "\n  Emergency records in the guardians' threshold grant: {n}"
             ));
         }
         if let Some(sig) = &self.signature {
@@ -130,103 +129,23 @@ pub fn describe(key: &Pubkey, g: &Guardianship) -> GuardiansOut {
     }
 }
 
-/// The guardians' grants object a guardianship points at.
-pub fn load_grants(app: &App, g: &Guardianship) -> anyhow::Result<(Locator, GuardianGrants)> {
-    let locator = Locator::from_compact(&g.key_grant.locator, &g.key_grant.hash)?;
-    let store = app.store()?;
-    let bytes = App::block_on(store.get(&locator))?
-        .with_context(|| format!("cannot fetch the guardians' key grants {locator}"))?;
-    if storage::digest(&bytes) != g.key_grant.hash {
-        bail!("guardian grants {locator} do not match the hash on-chain");
-    }
-    Ok((locator, GuardianGrants::from_bytes(&bytes)?))
-}
-
-/// Sets (or replaces) the signer's guardians.
-pub fn set(
-    app: &mut App,
-    guardians: &[(Pubkey, [u8; 32])],
-    threshold: u8,
-    scope: ConsentScope,
-    emergency_max_seconds: i64,
-    recovery_timelock_seconds: i64,
-) -> anyhow::Result<GuardiansOut> {
-    let pid = app.program_id();
-    if scope.is_empty() {
-        bail!("name the emergency scope: --emergency-attestation and/or --emergency-kinds");
-    }
+/// Sets (or replaces) the signer's guardians (the flow `rekam_client::flows::guardians`).
+pub fn set(app: &mut App, settings: GuardianSettings) -> anyhow::Result<GuardiansOut> {
     let (patient_key, _) = app.own_patient()?;
     let identity = app.identity()?;
-    let store = app.store()?;
-
-    // The emergency records' keys, wrapped to each guardian.
-    let mut grants: Vec<KeyGrantObject> = guardians
-        .iter()
-        .map(|(_, key)| KeyGrantObject::new(key))
-        .collect();
-    let mut records = 0;
-    for (attestation, a) in app.attestations_of(&patient_key)? {
-        if !(scope.kinds & a.kind.bit() != 0 || scope.attestations.contains(&attestation)) {
-            continue;
-        }
-        let locator = app.record_locator(&attestation)?;
-        let bytes = App::block_on(store.get(&locator))?
-            .with_context(|| format!("cannot fetch {locator}"))?;
-        for grant in grants.iter_mut() {
-            app.grant_own(
-                grant,
-                &patient_key,
-                &attestation,
-                &locator.to_string(),
-                &bytes,
-                &identity,
-            )?;
-        }
-        records += 1;
-    }
-    if records == 0 {
-        bail!(
-            "no record of yours is in the emergency scope yet; attest the emergency summary first"
-        );
-    }
-    let bytes = GuardianGrants::new(grants).to_bytes();
-    let hash = storage::digest(&bytes);
-    let locator = App::block_on(store.put(bytes))??;
-    let args = GuardiansArgs {
-        guardians: guardians.iter().map(|(w, _)| *w).collect(),
-        threshold,
-        emergency_scope: scope,
-        emergency_max_seconds,
-        recovery_timelock_seconds,
-        key_grant: KeyGrant {
-            hash,
-            locator: locator.compact(),
-        },
-    };
-    let guardianship_key = pda::guardianship(&pid, &patient_key);
-    let existing = app.chain.fetch::<Guardianship>(&guardianship_key)?;
     let signer = app.signer()?.insecure_clone();
-    let ix = match existing {
-        Some(_) => ix::guardians_change(&pid, &signer.pubkey(), &patient_key, args),
-        None => ix::guardians_set(&pid, &signer.pubkey(), &patient_key, args),
-    };
-    let signature = match app.chain.send(&[ix], &signer, &[]) {
-        Ok(sig) => sig,
-        Err(err) => {
-            let _ = App::block_on(store.delete(&locator));
-            return Err(anyhow::Error::new(err).context("guardians were not set"));
-        }
-    };
-    if let Some(old) = existing {
-        // The previous grants are superseded (IPFS copies cannot be recalled).
-        if let Ok(old) = Locator::from_compact(&old.key_grant.locator, &old.key_grant.hash) {
-            let _ = App::block_on(store.delete(&old));
-        }
-    }
-    let g: Guardianship = app.fetch(&guardianship_key, "guardianship")?;
-    let mut out = describe(&guardianship_key, &g);
-    out.records_in_grants = Some(records);
-    out.signature = Some(signature);
+    let own = OwnRecords::default();
+    let done = app.with_ctx(|ctx| {
+        flows::guardians::set(ctx, &own, &signer, &identity, &patient_key, settings)
+    })?;
+    shown(app, done)
+}
+
+fn shown(app: &App, done: flows::guardians::GuardiansSet) -> anyhow::Result<GuardiansOut> {
+    let g: Guardianship = app.fetch(&done.guardianship, "guardianship")?;
+    let mut out = describe(&done.guardianship, &g);
+    out.records_in_grants = Some(done.records);
+    out.signature = Some(done.signature);
     Ok(out)
 }
 
@@ -234,28 +153,12 @@ pub fn set(
 /// records, the old grants name records that no longer exist). True when there were
 /// guardians to refresh.
 pub fn refresh(app: &mut App, patient: &Pubkey) -> anyhow::Result<bool> {
-    let key = pda::guardianship(&app.program_id(), patient);
-    let Some(g) = app.chain.fetch::<Guardianship>(&key)? else {
-        return Ok(false);
-    };
-    let (_, grants) = load_grants(app, &g)?;
-    // `set` writes one grant per guardian, in the guardians' order.
-    if grants.grants.len() != g.guardians.len() {
-        bail!("the guardians' grants do not match the guardians; run `rekam guardians set`");
-    }
-    let mut pairs = Vec::new();
-    for (wallet, grant) in g.guardians.iter().zip(&grants.grants) {
-        pairs.push((*wallet, parse_key(&grant.grantee_key)?));
-    }
-    set(
-        app,
-        &pairs,
-        g.threshold,
-        g.emergency_scope.clone(),
-        g.emergency_max_seconds,
-        g.recovery_timelock_seconds,
-    )?;
-    Ok(true)
+    let identity = app.identity()?;
+    let signer = app.signer()?.insecure_clone();
+    let own = OwnRecords::default();
+    let done =
+        app.with_ctx(|ctx| flows::guardians::refresh(ctx, &own, &signer, &identity, patient))?;
+    Ok(done.is_some())
 }
 
 /// Parses `WALLET=KEYHEX`.
@@ -297,11 +200,13 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             };
             let out = set(
                 &mut app,
-                &guardians,
-                threshold,
-                scope,
-                i64::from(emergency_max_hours) * 3_600,
-                i64::from(recovery_timelock_hours) * 3_600,
+                GuardianSettings {
+                    guardians,
+                    threshold,
+                    scope,
+                    emergency_max_seconds: i64::from(emergency_max_hours) * 3_600,
+                    recovery_timelock_seconds: i64::from(recovery_timelock_hours) * 3_600,
+                },
             )?;
             output::print(settings.output, &out)
         }

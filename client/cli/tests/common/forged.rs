@@ -96,3 +96,18 @@ pub fn forge_locator_memos(
     );
     3
 }
+
+/// Posts one memo from `stranger` that lists `address` (a successful transaction), and
+/// returns its signature: a forged key share announcement on an emergency request.
+pub fn post_memo(rpc: &RpcClient, stranger: &Keypair, address: &Pubkey, text: String) -> String {
+    let blockhash = rpc.get_latest_blockhash().expect("blockhash");
+    let tx = Transaction::new_signed_with_payer(
+        &[memo(address, text)],
+        Some(&stranger.pubkey()),
+        &[stranger],
+        blockhash,
+    );
+    rpc.send_and_confirm_transaction(&tx)
+        .expect("send forged memo")
+        .to_string()
+}

@@ -1,19 +1,21 @@
 //! A provider reads a record a patient shared. In order: read the consent and its key
 //! grant (checked against the on-chain hash), record the access receipt on-chain, then
 //! fetch, decrypt and verify the record against its attestation. A refused receipt
-//! (revoked, expired, out of scope...) stops before any decryption.
+//! (revoked, expired, out of scope...) stops before any decryption. An emergency
+//! consent's grant opens only with the emergency key rebuilt from M guardians' shares.
 
 use anchor_lang::prelude::Pubkey;
 use rekam::{Attestation, Consent};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
+use super::emergency::Target;
 use super::records::OpenedRecord;
 use super::{block_on, Ctx, FlowError};
 use crate::crypto::Identity;
 use crate::ix;
 use crate::parts::{self, Rebuilt};
-use crate::record::KeyGrantObject;
+use crate::record::{EmergencyGrant, KeyGrantObject, RecordError};
 use crate::storage::Locator;
 
 /// The grantee's side of one consent: its key grant, read once.
@@ -21,8 +23,13 @@ pub struct Reader<'a> {
     pub signer: &'a Keypair,
     pub identity: &'a Identity,
     pub consent_key: Pubkey,
+    /// For an emergency consent, the share memos that were skipped (`flows::emergency`).
+    pub skipped_shares: Vec<String>,
     consent: Consent,
     grant: KeyGrantObject,
+    /// For an emergency consent, the emergency key rebuilt from the guardians' shares:
+    /// the grant is wrapped to it, not to the grantee.
+    emergency: Option<Identity>,
 }
 
 impl<'a> Reader<'a> {
@@ -41,12 +48,28 @@ impl<'a> Reader<'a> {
                 "key grant {locator} does not match the hash in consent {consent_key}"
             )));
         }
+        // An emergency consent's grant is wrapped to the emergency key: rebuild it from
+        // the shares the guardians released to this clinic first (M of them, or nothing).
+        let (grant, emergency, skipped_shares) = match EmergencyGrant::from_bytes(&bytes) {
+            Ok(emergency) => {
+                let target = Target {
+                    emergency_key: emergency.emergency_key().map_err(RecordError::from)?,
+                    threshold: emergency.threshold,
+                };
+                let request = emergency.request().map_err(RecordError::from)?;
+                let unlocked = super::emergency::unlock(ctx, identity, &request, target)?;
+                (emergency.grant, Some(unlocked.identity), unlocked.skipped)
+            }
+            Err(_) => (KeyGrantObject::from_bytes(&bytes)?, None, Vec::new()),
+        };
         Ok(Self {
             signer,
             identity,
             consent_key: *consent_key,
+            skipped_shares,
             consent,
-            grant: KeyGrantObject::from_bytes(&bytes)?,
+            grant,
+            emergency,
         })
     }
 
@@ -83,7 +106,8 @@ impl<'a> Reader<'a> {
             }
             other => other?,
         };
-        let (envelope, _) = self.grant.open(attestation_key, &bytes, self.identity)?;
+        let opener = self.emergency.as_ref().unwrap_or(self.identity);
+        let (envelope, _) = self.grant.open(attestation_key, &bytes, opener)?;
         envelope.check(&ctx.program_id(), attestation_key, &attestation)?;
         Ok(OpenedRecord {
             key: *attestation_key,

@@ -14,7 +14,7 @@ use super::records::{locate, OwnRecords};
 use super::{block_on, offsets, unix_now, Ctx, FlowError};
 use crate::crypto::Identity;
 use crate::ix;
-use crate::record::{self, KeyGrantObject, MEMO_V1_PROGRAM};
+use crate::record::{self, EmergencyGrant, KeyGrantObject, MEMO_V1_PROGRAM};
 use crate::storage::{digest, Locator, Store};
 
 /// What a re-key did.
@@ -44,6 +44,8 @@ pub struct Rekey<'a> {
 pub enum Held {
     /// Record keys wrapped to the grantee (every consent the patient grants).
     Keys(KeyGrantObject),
+    /// Record keys wrapped to the guardians' emergency key (an emergency consent).
+    Emergency(EmergencyGrant),
     /// A de-identified copy encrypted to a researcher (a study contribution's consent).
     Copy,
 }
@@ -52,6 +54,9 @@ pub enum Held {
 pub fn load_grant(store: &dyn Store, c: &Consent) -> Result<(Locator, Held), FlowError> {
     let locator = Locator::from_compact(&c.key_grant.locator, &c.key_grant.hash)?;
     let bytes = block_on(store.get(&locator))??;
+    if let Ok(emergency) = EmergencyGrant::from_bytes(&bytes) {
+        return Ok((locator, Held::Emergency(emergency)));
+    }
     match KeyGrantObject::from_bytes(&bytes) {
         Ok(grant) => Ok((locator, Held::Keys(grant))),
         Err(_) if crate::crypto::Header::read_from(&mut &bytes[..]).is_ok() => {
@@ -94,15 +99,21 @@ pub fn rekey(
 ) -> Result<Rekeyed, FlowError> {
     let now = unix_now();
     // The grants of the consents that stay in force (a research copy is its own
-    // encryption to the researcher: re-keying the originals does not touch it).
+    // encryption to the researcher: re-keying the originals does not touch it; an
+    // emergency consent's records are re-wrapped to the same emergency key, inside the
+    // same wrapper).
     let mut others = Vec::new();
     for (key, c) in ctx
         .chain
         .list::<Consent>(Some((offsets::AFTER_HEADER, r.patient)))?
     {
         if c.revoked_at == 0 && c.expires_at > now {
-            if let (locator, Held::Keys(grant)) = load_grant(ctx.store, &c)? {
-                others.push((key, locator, grant, false));
+            match load_grant(ctx.store, &c)? {
+                (locator, Held::Keys(grant)) => others.push((key, locator, grant, None, false)),
+                (locator, Held::Emergency(e)) => {
+                    others.push((key, locator, e.grant.clone(), Some(e), false))
+                }
+                (_, Held::Copy) => {}
             }
         }
     }
@@ -118,7 +129,7 @@ pub fn rekey(
         let new = block_on(ctx.store.put(sealed.clone()))??;
         let memo = locator_memo_ix(attestation, &new, &envelope);
         ctx.chain.send(&[memo], r.signer, &[])?;
-        for (_, _, grant, changed) in others.iter_mut() {
+        for (_, _, grant, _, changed) in others.iter_mut() {
             if grant.remove(attestation) {
                 grant.add(attestation, &new.to_string(), &sealed, r.to)?;
                 *changed = true;
@@ -131,11 +142,17 @@ pub fn rekey(
         done.records += 1;
     }
 
-    for (consent_key, old_locator, grant, changed) in others {
+    for (consent_key, old_locator, grant, wrapper, changed) in others {
         if !changed {
             continue;
         }
-        let bytes = grant.to_bytes();
+        let bytes = match wrapper {
+            Some(mut emergency) => {
+                emergency.grant = grant;
+                emergency.to_bytes()
+            }
+            None => grant.to_bytes(),
+        };
         let hash = digest(&bytes);
         let locator = block_on(ctx.store.put(bytes))??;
         let ix = ix::consent_update_key_grant(
