@@ -183,7 +183,18 @@ fn every_flipped_byte_is_detected() {
         let err =
             decrypt_to_vec(&bad, &reader).expect_err(&format!("flip at byte {i} went undetected"));
         match i {
+            // `REKAMv2\0` with its version digit flipped to 3 names a version, otherwise
+            // the magic is not Rekam's at all.
+            6 => assert!(
+                matches!(err, CryptoError::UnsupportedVersion(3)),
+                "byte {i}: {err:?}"
+            ),
             0..8 => assert!(matches!(err, CryptoError::BadMagic), "byte {i}: {err:?}"),
+            // The key commitment is part of every stanza's AAD.
+            _ if (prefix_len - 32..prefix_len).contains(&i) => assert!(
+                matches!(err, CryptoError::UnwrapFailed),
+                "byte {i}: {err:?}"
+            ),
             _ if i < prefix_len + 1 => assert!(
                 matches!(
                     err,
@@ -193,7 +204,8 @@ fn every_flipped_byte_is_detected() {
                 ),
                 "byte {i}: {err:?}"
             ),
-            _ if i < prefix_len + 1 + 8 => assert!(
+            // The key id, and the encapsulated key it is exported from: not this reader's.
+            _ if i < prefix_len + 1 + 8 + 32 => assert!(
                 matches!(err, CryptoError::NotARecipient),
                 "byte {i}: {err:?}"
             ),

@@ -18,9 +18,11 @@ fn lying_header(reader: &Identity, declared: u64) -> (Header, Vec<u8>) {
         plaintext_len: declared,
         nonce_prefix: [7; 7],
         content_type: "application/fhir+json".into(),
+        commitment: [0; 32],
         stanzas: Vec::new(),
     };
     let key = DataKey::generate();
+    header.commit_to(&key).expect("commit");
     let stanza = wrap(&key, &reader.public_key(), &header.prefix_bytes()).expect("wrap");
     header.stanzas.push(stanza);
     let mut record = header.to_bytes();

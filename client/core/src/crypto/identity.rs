@@ -3,14 +3,11 @@
 //! a wallet signs, so no signature a website can request reveals it.
 
 use hpke::{Deserializable, Kem as _, Serializable};
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use super::CryptoError;
 
 pub type Kem = hpke::kem::X25519HkdfSha256;
-
-const KEY_ID_LABEL: &[u8] = b"rekam/v1/key-id";
 
 /// An X25519 key pair able to open records wrapped to it.
 #[derive(Clone)]
@@ -38,10 +35,6 @@ impl Identity {
         self.public
     }
 
-    pub fn key_id(&self) -> [u8; 8] {
-        key_id(&self.public)
-    }
-
     pub(crate) fn secret(&self) -> &<Kem as hpke::Kem>::PrivateKey {
         &self.secret
     }
@@ -51,17 +44,6 @@ impl std::fmt::Debug for Identity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Identity({})", hex::encode(self.public))
     }
-}
-
-/// The 8-byte identifier of a recipient's public key in record headers.
-pub fn key_id(public: &[u8; 32]) -> [u8; 8] {
-    let mut hasher = Sha256::new();
-    hasher.update(KEY_ID_LABEL);
-    hasher.update(public);
-    let digest = hasher.finalize();
-    let mut id = [0u8; 8];
-    id.copy_from_slice(&digest[..8]);
-    id
 }
 
 /// Parses a recipient public key.

@@ -1,170 +1,27 @@
-//! The segmented AES-256-GCM record format (`docs/format.md`): header, then segments
-//! sealed under `payload_key` with nonce `prefix ‖ u32(i) ‖ last` and the header hash as
-//! associated data. Memory stays bounded by a few batches of `BATCH` segments whatever the record size;
+//! The segmented AES-256-GCM record format (`docs/format.md`): header ([`Header`]), then
+//! segments sealed under `payload_key` with nonce `prefix ‖ u32(i) ‖ last` and the header
+//! hash as associated data. No segment is opened before the data key has been checked
+//! against the header's key commitment (in [`wrap::unwrap_any`]). Memory stays bounded by a few batches of `BATCH` segments whatever the record size;
 //! within a batch, segments are sealed and opened in parallel on all cores.
 
 use std::io::{Read, Write};
 
-use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
+use aws_lc_rs::aead::{Aad, Nonce};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
-use zeroize::Zeroizing;
 
+use super::header::read_full;
+pub use super::header::{
+    Header, COMMITMENT_LEN, DEFAULT_SEGMENT_SIZE, MAGIC, MAX_RECIPIENTS, MAX_SEGMENT_SIZE,
+    MIN_SEGMENT_SIZE, TAG_LEN, VERSION,
+};
 use super::identity::Identity;
-use super::wrap::{self, DataKey, Stanza, STANZA_LEN};
+use super::keys::payload_key;
+use super::wrap::{self, DataKey, Stanza};
 use super::CryptoError;
 
-pub const MAGIC: &[u8; 8] = b"REKAMv1\0";
-pub const DEFAULT_SEGMENT_SIZE: u32 = 64 * 1024;
-pub const MIN_SEGMENT_SIZE: u32 = 1024;
-pub const MAX_SEGMENT_SIZE: u32 = 16 * 1024 * 1024;
-pub const MAX_RECIPIENTS: usize = 32;
-pub const TAG_LEN: usize = 16;
-const PAYLOAD_INFO: &[u8] = b"rekam/v1/payload";
 /// Segments processed per batch (in parallel): 32 × 64 KiB = 2 MiB of plaintext in flight.
 const BATCH: usize = 32;
-
-/// A parsed record header.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Header {
-    pub segment_size: u32,
-    pub plaintext_len: u64,
-    pub nonce_prefix: [u8; 7],
-    pub content_type: String,
-    pub stanzas: Vec<Stanza>,
-}
-
-impl Header {
-    /// Everything before the recipient list: the AAD of every stanza.
-    pub fn prefix_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(28 + self.content_type.len());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&self.segment_size.to_be_bytes());
-        out.extend_from_slice(&self.plaintext_len.to_be_bytes());
-        out.extend_from_slice(&self.nonce_prefix);
-        out.push(self.content_type.len() as u8);
-        out.extend_from_slice(self.content_type.as_bytes());
-        out
-    }
-
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = self.prefix_bytes();
-        out.push(self.stanzas.len() as u8);
-        for stanza in &self.stanzas {
-            out.extend_from_slice(&stanza.to_bytes());
-        }
-        out
-    }
-
-    /// Reads and validates a header; returns it with its exact bytes.
-    pub fn read_from(reader: &mut impl Read) -> Result<(Header, Vec<u8>), CryptoError> {
-        let mut fixed = [0u8; 28];
-        read_exact_or(reader, &mut fixed, CryptoError::BadMagic)?;
-        if &fixed[..8] != MAGIC {
-            return Err(CryptoError::BadMagic);
-        }
-        let segment_size = u32::from_be_bytes(fixed[8..12].try_into().expect("4 bytes"));
-        let plaintext_len = u64::from_be_bytes(fixed[12..20].try_into().expect("8 bytes"));
-        let nonce_prefix: [u8; 7] = fixed[20..27].try_into().expect("7 bytes");
-        let content_type_len = usize::from(fixed[27]);
-        if !(MIN_SEGMENT_SIZE..=MAX_SEGMENT_SIZE).contains(&segment_size) {
-            return Err(CryptoError::Malformed("segment size out of range"));
-        }
-        let mut content_type = vec![0u8; content_type_len];
-        read_exact_or(
-            reader,
-            &mut content_type,
-            CryptoError::Malformed("header ends inside the content type"),
-        )?;
-        let content_type = String::from_utf8(content_type)
-            .map_err(|_| CryptoError::Malformed("content type is not UTF-8"))?;
-        let mut count = [0u8; 1];
-        read_exact_or(
-            reader,
-            &mut count,
-            CryptoError::Malformed("header ends before the recipient count"),
-        )?;
-        let count = usize::from(count[0]);
-        if count == 0 || count > MAX_RECIPIENTS {
-            return Err(CryptoError::Malformed("recipient count out of range"));
-        }
-        let mut stanzas = Vec::with_capacity(count);
-        for _ in 0..count {
-            let mut bytes = [0u8; STANZA_LEN];
-            read_exact_or(
-                reader,
-                &mut bytes,
-                CryptoError::Malformed("header ends inside a recipient stanza"),
-            )?;
-            stanzas.push(Stanza::from_bytes(&bytes));
-        }
-        let header = Header {
-            segment_size,
-            plaintext_len,
-            nonce_prefix,
-            content_type,
-            stanzas,
-        };
-        if header.segment_count() > u64::from(u32::MAX) + 1 {
-            return Err(CryptoError::Malformed("too many segments"));
-        }
-        let raw = header.to_bytes();
-        Ok((header, raw))
-    }
-
-    pub fn segment_count(&self) -> u64 {
-        self.plaintext_len
-            .div_ceil(u64::from(self.segment_size))
-            .max(1)
-    }
-
-    /// Plaintext length of segment `index`.
-    fn segment_plain_len(&self, index: u64) -> usize {
-        let size = u64::from(self.segment_size);
-        let start = index * size;
-        (self.plaintext_len - start).min(size) as usize
-    }
-
-    /// The encrypted length of the whole record (header + segments).
-    pub fn record_len(&self) -> u64 {
-        self.to_bytes().len() as u64 + self.plaintext_len + self.segment_count() * TAG_LEN as u64
-    }
-}
-
-fn read_exact_or(
-    reader: &mut impl Read,
-    buf: &mut [u8],
-    short: CryptoError,
-) -> Result<(), CryptoError> {
-    match read_full(reader, buf)? {
-        n if n == buf.len() => Ok(()),
-        _ => Err(short),
-    }
-}
-
-/// Reads until `buf` is full or the reader ends; returns the bytes read.
-fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(err) => return Err(err),
-        }
-    }
-    Ok(filled)
-}
-
-fn payload_key(data_key: &DataKey, nonce_prefix: &[u8; 7]) -> Result<LessSafeKey, CryptoError> {
-    let hk = hkdf::Hkdf::<Sha256>::new(Some(nonce_prefix), data_key.as_bytes());
-    let mut key = Zeroizing::new([0u8; 32]);
-    hk.expand(PAYLOAD_INFO, key.as_mut_slice())
-        .map_err(|_| CryptoError::Backend)?;
-    let unbound =
-        UnboundKey::new(&AES_256_GCM, key.as_slice()).map_err(|_| CryptoError::Backend)?;
-    Ok(LessSafeKey::new(unbound))
-}
 
 fn nonce(prefix: &[u8; 7], index: u64, last: bool) -> Nonce {
     let mut bytes = [0u8; 12];
@@ -195,10 +52,94 @@ impl<'a> EncryptOptions<'a> {
 
 /// Encrypts exactly `plaintext_len` bytes from `reader` into `writer`.
 pub fn encrypt(
+    reader: impl Read + Send,
+    plaintext_len: u64,
+    writer: impl Write + Send,
+    opts: &EncryptOptions,
+) -> Result<Header, CryptoError> {
+    let mut nonce_prefix = [0u8; 7];
+    aws_lc_rs::rand::fill(&mut nonce_prefix).map_err(|_| CryptoError::Backend)?;
+    let choices = Choices {
+        data_key: DataKey::generate(),
+        nonce_prefix,
+        ephemeral: None,
+    };
+    encrypt_with(reader, plaintext_len, writer, opts, choices)
+}
+
+/// Every random choice of one encryption, fixed by the caller.
+///
+/// **Only for known-answer vectors** (`client/core/tests/vectors/record-v2.json`): a
+/// record made with a data key, nonce prefix or ephemeral key that was ever used before
+/// loses all confidentiality. Nothing in this crate but the vector tests calls
+/// [`encrypt_with_fixed_randomness`].
+#[derive(Clone, Debug)]
+pub struct FixedRandomness {
+    pub data_key: DataKey,
+    pub nonce_prefix: [u8; 7],
+    /// The `ikmE` of each recipient's HPKE encapsulation (RFC 9180 `DeriveKeyPair`), one
+    /// per recipient, in order.
+    pub ephemeral_ikm: Vec<[u8; 32]>,
+}
+
+/// [`encrypt`] with every random choice taken from `fixed`, so that the output is
+/// reproducible byte for byte. **Never protect data with it**: see [`FixedRandomness`].
+pub fn encrypt_with_fixed_randomness(
+    reader: impl Read + Send,
+    plaintext_len: u64,
+    writer: impl Write + Send,
+    opts: &EncryptOptions,
+    fixed: &FixedRandomness,
+) -> Result<Header, CryptoError> {
+    if fixed.ephemeral_ikm.len() != opts.recipients.len() {
+        return Err(CryptoError::Malformed(
+            "one fixed ephemeral key per recipient is needed",
+        ));
+    }
+    let choices = Choices {
+        data_key: fixed.data_key.clone(),
+        nonce_prefix: fixed.nonce_prefix,
+        ephemeral: Some(&fixed.ephemeral_ikm),
+    };
+    encrypt_with(reader, plaintext_len, writer, opts, choices)
+}
+
+/// The random choices of one encryption; `ephemeral: None` draws HPKE's from the system.
+struct Choices<'a> {
+    data_key: DataKey,
+    nonce_prefix: [u8; 7],
+    ephemeral: Option<&'a [[u8; 32]]>,
+}
+
+/// Hands HPKE a fixed `ikmE` (it asks for exactly 32 bytes per encapsulation).
+struct Replay<'a>(&'a [u8]);
+
+impl rand_core::RngCore for Replay<'_> {
+    fn next_u32(&mut self) -> u32 {
+        let mut bytes = [0u8; 4];
+        self.fill_bytes(&mut bytes);
+        u32::from_le_bytes(bytes)
+    }
+    fn next_u64(&mut self) -> u64 {
+        let mut bytes = [0u8; 8];
+        self.fill_bytes(&mut bytes);
+        u64::from_le_bytes(bytes)
+    }
+    fn fill_bytes(&mut self, dst: &mut [u8]) {
+        assert!(dst.len() <= self.0.len(), "fixed randomness exhausted");
+        let (now, rest) = self.0.split_at(dst.len());
+        dst.copy_from_slice(now);
+        self.0 = rest;
+    }
+}
+impl rand_core::CryptoRng for Replay<'_> {}
+
+fn encrypt_with(
     mut reader: impl Read + Send,
     plaintext_len: u64,
     mut writer: impl Write + Send,
     opts: &EncryptOptions,
+    choices: Choices,
 ) -> Result<Header, CryptoError> {
     if opts.recipients.is_empty() || opts.recipients.len() > MAX_RECIPIENTS {
         return Err(CryptoError::TooManyRecipients(opts.recipients.len()));
@@ -209,24 +150,32 @@ pub fn encrypt(
     if !(MIN_SEGMENT_SIZE..=MAX_SEGMENT_SIZE).contains(&opts.segment_size) {
         return Err(CryptoError::Malformed("segment size out of range"));
     }
-    let data_key = DataKey::generate();
-    let mut nonce_prefix = [0u8; 7];
-    aws_lc_rs::rand::fill(&mut nonce_prefix).map_err(|_| CryptoError::Backend)?;
+    let Choices {
+        data_key,
+        nonce_prefix,
+        ephemeral,
+    } = choices;
     let mut header = Header {
         segment_size: opts.segment_size,
         plaintext_len,
         nonce_prefix,
         content_type: opts.content_type.to_string(),
+        commitment: [0; COMMITMENT_LEN],
         stanzas: Vec::new(),
     };
     if header.segment_count() > u64::from(u32::MAX) + 1 {
         return Err(CryptoError::Malformed("too many segments"));
     }
+    header.commit_to(&data_key)?;
     let prefix = header.prefix_bytes();
     header.stanzas = opts
         .recipients
         .iter()
-        .map(|recipient| wrap::wrap(&data_key, recipient, &prefix))
+        .enumerate()
+        .map(|(i, recipient)| match ephemeral {
+            None => wrap::wrap(&data_key, recipient, &prefix),
+            Some(ikm) => wrap::wrap_with_rng(&data_key, recipient, &prefix, &mut Replay(&ikm[i])),
+        })
         .collect::<Result<_, _>>()?;
     let header_bytes = header.to_bytes();
     writer.write_all(&header_bytes)?;
