@@ -1564,7 +1564,7 @@ fn guardians_break_glass_and_recover_a_lost_wallet() {
         std::fs::read(fixtures().join("diagnosis-diabetes.json")).unwrap()
     );
     // Old consents keep working, and the new wallet grants new ones over old records.
-    let read = dir.path().join("doctor.json");
+    let read = dir.path().join("doctor-read.json");
     doctor.ok(&[
         "access",
         &doctor_consent,
@@ -1593,7 +1593,7 @@ fn guardians_break_glass_and_recover_a_lost_wallet() {
         &nurse_consent,
         &diagnosis,
         "--out",
-        dir.path().join("nurse.json").to_str().unwrap(),
+        dir.path().join("nurse-read.json").to_str().unwrap(),
     ]);
 
     // Recovery re-keys: the lost wallet's identity still opens the re-wrapped records
@@ -1622,11 +1622,28 @@ fn guardians_break_glass_and_recover_a_lost_wallet() {
         rekam_client::record::open(&current(&diagnosis), &lost).is_ok(),
         "before re-keying, the lost identity still opens the record"
     );
+    // Every consent in force that holds record keys gets its grant re-issued (the
+    // doctor's, the nurse's, and any emergency consent still running at the chain's
+    // clock, which the time travel moved).
+    let chain_now = rpc.get_block_time(rpc.get_slot().unwrap()).unwrap();
+    let in_force: Vec<String> = new_wallet.ok(&["consent", "list"])["consents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| {
+            c["revoked_at"].is_null()
+                && c["expires_at"].as_i64().unwrap() > chain_now
+                && c["purpose"] != "research"
+        })
+        .map(|c| s(c, "purpose"))
+        .collect();
+    assert!(in_force.len() >= 2, "{in_force:?}");
     let rekeyed = new_wallet.ok(&["identity", "rekey"]);
     assert_eq!(rekeyed["records"], 4);
     assert_eq!(
-        rekeyed["grants_updated"], 2,
-        "the doctor's and the nurse's grants"
+        rekeyed["grants_updated"].as_u64(),
+        Some(in_force.len() as u64),
+        "{in_force:?}"
     );
     for record in [&diagnosis, &summary] {
         let err = rekam_client::record::open(&current(record), &lost)

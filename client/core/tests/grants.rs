@@ -51,7 +51,8 @@ fn a_holder_rewraps_a_granted_record_for_another_reader() {
             .add_from(entry, &stranger)
             .unwrap_err()
             .to_string(),
-        "the record key could not be unwrapped (corrupt or substituted key stanza)"
+        "this record is not encrypted to your key (no matching recipient)",
+        "the per-record key id tells the stranger the stanza is not theirs"
     );
     assert_eq!(
         for_reader

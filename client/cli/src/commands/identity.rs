@@ -24,6 +24,7 @@ pub struct Args {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Show the wallet, its encryption key and the keys the chain holds for it (default).
+    #[command(after_help = "Example:\n  rekam -k clinic.json identity show --output json")]
     Show,
     /// Patient: move to a new encryption key; every record is re-encrypted under a fresh
     /// data key first, so the old key opens nothing that exists afterwards.
@@ -34,6 +35,7 @@ pub enum Command {
     /// Patient: re-encrypt every record under fresh data keys, keeping this key (after a
     /// social recovery, once the clinics ran `rekam recovery rewrap`: the lost wallet's
     /// identity then opens nothing that exists).
+    #[command(after_help = "Example:\n  rekam -k new-wallet.json identity rekey")]
     Rekey,
 }
 

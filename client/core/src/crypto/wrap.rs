@@ -157,6 +157,21 @@ pub fn unwrap(stanza: &Stanza, identity: &Identity, aad: &[u8]) -> Result<DataKe
     }
 }
 
+/// Opens a stanza that wraps a secret other than a record's data key (a guardian's key
+/// share) under `aad`, which binds it to its context; no record header, so no key
+/// commitment to check: the caller checks what the secret rebuilds.
+pub fn unwrap_bound(
+    stanza: &Stanza,
+    identity: &Identity,
+    aad: &[u8],
+) -> Result<DataKey, CryptoError> {
+    match open(stanza, identity, aad) {
+        Opened::NotMine => Err(CryptoError::NotARecipient),
+        Opened::Failed => Err(CryptoError::UnwrapFailed),
+        Opened::Key(key) => Ok(key),
+    }
+}
+
 /// Opens the first stanza addressed to `identity` that opens, and checks its key against
 /// the header's commitment. Every stanza costs the reader one X25519 (at most 32 of them):
 /// a key id nobody else can link is one only the recipient's secret can compute.

@@ -11,7 +11,7 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use super::records::{locate, OwnRecords};
-use super::{block_on, offsets, unix_now, Ctx, FlowError};
+use super::{block_on, offsets, Ctx, FlowError};
 use crate::crypto::Identity;
 use crate::ix;
 use crate::record::{self, EmergencyGrant, KeyGrantObject, MEMO_V1_PROGRAM};
@@ -97,7 +97,8 @@ pub fn rekey(
     records: &[(Pubkey, Locator)],
     on_record: &mut dyn FnMut(&Pubkey),
 ) -> Result<Rekeyed, FlowError> {
-    let now = unix_now();
+    // Which consents are in force is the program's call, by the cluster's clock.
+    let now = ctx.chain.now()?;
     // The grants of the consents that stay in force (a research copy is its own
     // encryption to the researcher: re-keying the originals does not touch it; an
     // emergency consent's records are re-wrapped to the same emergency key, inside the

@@ -177,7 +177,7 @@ fn open_share(
     index: u8,
     aad: &[u8],
 ) -> Result<Share, ThresholdError> {
-    let key = wrap::unwrap(&stanza(text)?, holder, aad)
+    let key = wrap::unwrap_bound(&stanza(text)?, holder, aad)
         .map_err(|_| ThresholdError::ShareUnwrap(index))?;
     Ok(Share {
         index,
