@@ -201,8 +201,7 @@ fn rekey_all(app: &mut App) -> anyhow::Result<RekeyOut> {
     let signer = app.signer()?.insecure_clone();
     let own = Default::default();
     let rekeyed = app.with_ctx(|ctx| {
-        let (records, without) = rekey::all_records(ctx, &patient)?;
-        let mut done = rekey::rekey(
+        rekey::rekey_all(
             ctx,
             &own,
             &Rekey {
@@ -211,11 +210,8 @@ fn rekey_all(app: &mut App) -> anyhow::Result<RekeyOut> {
                 openers: &[&identity],
                 to: &identity,
             },
-            &records,
             &mut |_| {},
-        )?;
-        done.without_locator = without.iter().map(ToString::to_string).collect();
-        Ok(done)
+        )
     })?;
     let guardian_grants_reissued =
         rekeyed.records > 0 && crate::commands::guardians::refresh(app, &patient)?;

@@ -174,6 +174,20 @@ pub fn rekey(
     Ok(done)
 }
 
+/// Re-keys every record of `r.patient` ([`all_records`], then [`rekey`]); attestations
+/// with no stored copy are listed in `without_locator`.
+pub fn rekey_all(
+    ctx: &Ctx,
+    own: &OwnRecords,
+    r: &Rekey,
+    on_record: &mut dyn FnMut(&Pubkey),
+) -> Result<Rekeyed, FlowError> {
+    let (records, without) = all_records(ctx, &r.patient)?;
+    let mut done = rekey(ctx, own, r, &records, on_record)?;
+    done.without_locator = without.iter().map(Pubkey::to_string).collect();
+    Ok(done)
+}
+
 /// The SPL Memo (v1) instruction pointing `attestation` at its new copy `at`.
 pub fn locator_memo_ix(
     attestation: &Pubkey,

@@ -15,7 +15,7 @@ use solana_signer::Signer;
 use zeroize::Zeroizing;
 
 use super::records::OwnRecords;
-use super::rekey::{all_records, rekey, Rekey, Rekeyed};
+use super::rekey::{rekey_all, Rekey, Rekeyed};
 use super::{Ctx, FlowError};
 use crate::crypto::keystore::{self, KeystoreError};
 use crate::crypto::Identity;
@@ -61,8 +61,7 @@ pub fn rotate_patient(
     }
     let (next, resumed) = next_identity(&wallet, current, &mut files)?;
 
-    let (records, without) = all_records(ctx, patient)?;
-    let mut rekeyed = rekey(
+    let rekeyed = rekey_all(
         ctx,
         own,
         &Rekey {
@@ -71,10 +70,8 @@ pub fn rotate_patient(
             openers: &[&next, current],
             to: &next,
         },
-        &records,
         on_record,
     )?;
-    rekeyed.without_locator = without.iter().map(Pubkey::to_string).collect();
 
     let signature = if profile.encryption_key == next.public_key() {
         None
