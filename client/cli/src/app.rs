@@ -12,7 +12,7 @@ use rekam_client::storage::{Locator, Store};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-use crate::keypair::read_keypair;
+use crate::keypair::{read_signer, Wallet};
 use crate::settings::Settings;
 
 /// Byte offsets of the fields commands filter on (defined in the library).
@@ -21,7 +21,7 @@ pub use rekam_client::flows::offsets;
 pub struct App {
     pub settings: Settings,
     pub chain: ChainClient,
-    keypair: Option<Keypair>,
+    keypair: Option<Wallet>,
     /// The signer's encryption identity, once loaded and checked against the chain.
     identity: Option<Identity>,
     /// Opens the patient's own records; caches patient grants for the command.
@@ -49,7 +49,7 @@ impl App {
     /// new random identity held in memory only (the demo's throwaway actors).
     pub fn with_keypair(settings: &Settings, keypair: Keypair) -> Self {
         let mut app = Self::new(settings);
-        app.keypair = Some(keypair);
+        app.keypair = Some(std::rc::Rc::new(keypair));
         app.identity = Some(Identity::generate());
         app
     }
@@ -58,12 +58,13 @@ impl App {
         self.settings.program_id
     }
 
-    /// The signer (loaded on first use, so read-only commands need no keypair).
-    pub fn signer(&mut self) -> anyhow::Result<&Keypair> {
+    /// The signer: a keypair file or a hardware wallet, loaded on first use (so read-only
+    /// commands need none) and shared by every flow of the command.
+    pub fn signer(&mut self) -> anyhow::Result<Wallet> {
         if self.keypair.is_none() {
-            self.keypair = Some(read_keypair(&self.settings.keypair_path)?);
+            self.keypair = Some(read_signer(&self.settings.keypair_path)?);
         }
-        Ok(self.keypair.as_ref().expect("just loaded"))
+        Ok(self.keypair.clone().expect("just loaded"))
     }
 
     /// The signer's X25519 identity from its keystore file, checked against every key the
@@ -184,9 +185,11 @@ impl App {
         patient: &Pubkey,
     ) -> anyhow::Result<Vec<flows::attest::Attested>> {
         let (issuer_key, issuer) = self.own_issuer()?;
-        let signer = self.signer()?.insecure_clone();
+        let signer = self.signer()?;
+        let identity = self.identity()?;
         let clinic = flows::attest::Clinic {
             signer: &signer,
+            identity: &identity,
             issuer_key,
             issuer,
         };

@@ -20,7 +20,8 @@ pub struct GlobalArgs {
     /// Cluster: a URL or a moniker (localhost, devnet, testnet, mainnet-beta).
     #[arg(short = 'u', long = "url", global = true, env = "REKAM_URL")]
     pub url: Option<String>,
-    /// Keypair file of the signer (a JSON array of 64 bytes, as solana-keygen writes).
+    /// The signer: a keypair file (a JSON array of 64 bytes, as solana-keygen writes) or a
+    /// `usb://` hardware wallet.
     #[arg(short = 'k', long = "keypair", global = true, env = "REKAM_KEYPAIR")]
     pub keypair: Option<PathBuf>,
     /// Encryption identity file [default: beside the keypair file, NAME.identity.json].
@@ -100,10 +101,12 @@ impl Settings {
             None => default_keypair_path()
                 .context("cannot locate the home directory; pass --keypair")?,
         };
-        let identity_path = args
-            .identity
-            .clone()
-            .unwrap_or_else(|| rekam_client::crypto::keystore::default_path(&keypair_path));
+        let identity_path = match args.identity.clone() {
+            Some(path) => path,
+            None if crate::keypair::is_remote(&keypair_path) => remote_identity_path(&keypair_path)
+                .context("cannot locate the home directory; pass --identity")?,
+            None => rekam_client::crypto::keystore::default_path(&keypair_path),
+        };
         let commitment = match args
             .commitment
             .or(file.commitment)
@@ -143,6 +146,26 @@ pub fn resolve_moniker(url: &str) -> &str {
         "m" | "mainnet-beta" => "https://api.mainnet-beta.solana.com",
         other => other,
     }
+}
+
+/// A hardware wallet has no file to keep its identity beside: the identity file goes to
+/// `~/.config/rekam/<the locator, as a file name>.identity.json`
+/// (`usb://ledger?key=1` → `usb-ledger-key-1.identity.json`).
+fn remote_identity_path(locator: &std::path::Path) -> Option<PathBuf> {
+    let name: String = locator
+        .to_string_lossy()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    std::env::var_os("HOME").map(|home| {
+        PathBuf::from(home)
+            .join(".config/rekam")
+            .join(format!("{name}.identity.json"))
+    })
 }
 
 fn default_keypair_path() -> Option<PathBuf> {
@@ -214,6 +237,32 @@ impl SolanaConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hardware_wallet_keeps_its_identity_under_the_rekam_config_folder() {
+        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap();
+        let path = |locator: &str| {
+            remote_identity_path(std::path::Path::new(locator))
+                .unwrap()
+                .strip_prefix(&home)
+                .unwrap()
+                .display()
+                .to_string()
+        };
+        assert_eq!(
+            path("usb://ledger"),
+            ".config/rekam/usb-ledger.identity.json"
+        );
+        assert_eq!(
+            path("usb://ledger?key=1/0"),
+            ".config/rekam/usb-ledger-key-1-0.identity.json"
+        );
+        // Two devices, told apart by the public key in the locator.
+        assert_ne!(
+            path("usb://ledger/BsNsvfXqQTtJnagwFWdBS7FBXgnsK8VZ5CmuznN85swK"),
+            path("usb://ledger/3Ft6R2qH9NXkLvFCK4tyeBz8N5NjhFk6m1ZUHXkbbcLz")
+        );
+    }
 
     #[test]
     fn reads_the_solana_cli_config_format() {

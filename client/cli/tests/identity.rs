@@ -168,7 +168,8 @@ fn an_identity_is_a_keystore_checked_against_the_chain_and_scriptable() {
     .ok(&["identity"]);
     assert_eq!(s(&by_env_file, "encryption_key"), sealed_key);
 
-    // Hardware wallets are not supported yet: a clear refusal, not a missing file.
+    // A hardware wallet that is not connected: a clear error, not a missing file
+    // (tests/signers.rs covers hardware wallets).
     let ledger = Cli {
         url: url.clone(),
         keypair: "usb://ledger".into(),
@@ -177,7 +178,7 @@ fn an_identity_is_a_keystore_checked_against_the_chain_and_scriptable() {
     refused_with(
         &ledger,
         &["identity"],
-        "error: signer usb://ledger: hardware wallets (usb://) are not supported by rekam yet; pass a keypair file",
+        "error: signer usb://ledger: no hardware wallet found. Connect and unlock the device, open its Solana app, and run the command again",
     );
     validator.stop();
 }

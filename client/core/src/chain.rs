@@ -6,7 +6,6 @@ use anchor_lang::{AccountDeserialize, Discriminator};
 use solana_commitment_config::CommitmentConfig;
 use solana_instruction::error::InstructionError;
 use solana_instruction::Instruction;
-use solana_keypair::Keypair;
 use solana_rpc_client::rpc_client::RpcClient;
 use solana_rpc_client_api::client_error::Error as ClientError;
 use solana_rpc_client_types::config::{RpcAccountInfoConfig, RpcProgramAccountsConfig};
@@ -60,6 +59,8 @@ pub enum ChainError {
     Decode(Pubkey, &'static str),
     #[error("RPC error: {0}")]
     Rpc(String),
+    #[error("the wallet did not sign the transaction: {0}")]
+    Signing(String),
 }
 
 impl ChainError {
@@ -134,21 +135,24 @@ impl ChainClient {
     pub fn send(
         &self,
         ixs: &[Instruction],
-        payer: &Keypair,
-        signers: &[&Keypair],
+        payer: &dyn Signer,
+        signers: &[&dyn Signer],
     ) -> Result<String, ChainError> {
         let mut all_ixs = self.fees.instructions();
         all_ixs.extend_from_slice(ixs);
         let blockhash = self.rpc.get_latest_blockhash().map_err(|e| self.fail(e))?;
-        let mut all: Vec<&Keypair> = vec![payer];
+        let mut all: Vec<&dyn Signer> = vec![payer];
         all.extend(
             signers
                 .iter()
                 .copied()
                 .filter(|s| s.pubkey() != payer.pubkey()),
         );
-        let tx =
-            Transaction::new_signed_with_payer(&all_ixs, Some(&payer.pubkey()), &all, blockhash);
+        let mut tx = Transaction::new_with_payer(&all_ixs, Some(&payer.pubkey()));
+        // A signer that cannot sign (a hardware wallet unplugged, locked, or refusing on
+        // its screen) is an error, never a transaction with an empty signature.
+        tx.try_sign(&all, blockhash)
+            .map_err(|e| ChainError::Signing(e.to_string()))?;
         let signature = self
             .rpc
             .send_and_confirm_transaction(&tx)

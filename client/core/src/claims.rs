@@ -41,6 +41,33 @@ pub enum ClaimError {
     TooMany(usize),
     #[error("{0:?} is not a claim id (<attestation>#<index>)")]
     BadId(String),
+    /// The wallet could not sign off-chain bytes (a hardware wallet signs transactions
+    /// only; see `docs/format.md`, "Hardware wallets").
+    #[error("wallet {signer} cannot sign {what}: {reason}")]
+    Signing {
+        signer: String,
+        what: &'static str,
+        reason: String,
+    },
+}
+
+/// Signs off-chain bytes with `signer`, or says which wallet could not and why: a
+/// failed signature is an error, never an empty signature.
+pub(crate) fn sign_offchain(
+    signer: &dyn solana_signer::Signer,
+    what: &'static str,
+    message: &[u8],
+) -> Result<solana_signature::Signature, ClaimError> {
+    signer
+        .try_sign_message(message)
+        .map_err(|e| ClaimError::Signing {
+            signer: signer
+                .try_pubkey()
+                .map(|k| k.to_string())
+                .unwrap_or_default(),
+            what,
+            reason: e.to_string(),
+        })
 }
 
 /// A claim's stable id across all of a patient's records: `<attestation>#<index>`.

@@ -197,23 +197,15 @@ pub fn prepare(bundle: &[u8]) -> Result<Prepared, RecordError> {
     prepare_with_salt(bundle, salt)
 }
 
-/// The message a clinic's wallet signs to derive a record salt deterministically, so that
+/// The record salt a clinic derives for a Bundle and a patient: deterministic, so that
 /// attesting the same Bundle for the same patient again yields the same attestation
-/// address (a re-run resumes instead of duplicating). Only the clinic can compute it.
-pub fn salt_message(bundle: &[u8], patient: &Pubkey) -> Vec<u8> {
-    let mut message = b"Rekam record salt v1\n".to_vec();
-    message.extend_from_slice(&crate::storage::digest(bundle));
-    message.extend_from_slice(patient.as_ref());
-    message
-}
-
-/// A record salt from the clinic's signature over [`salt_message`].
-pub fn salt_from_signature(signature: &[u8; 64]) -> [u8; 32] {
-    let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(b"rekam/v1/record-salt"), signature);
-    let mut salt = [0u8; 32];
-    hk.expand(b"salt", &mut salt)
-        .expect("32 bytes is a valid HKDF-SHA256 output length");
-    salt
+/// address (a re-run resumes instead of duplicating), and computable only from the
+/// clinic's encryption identity, never from a wallet signature (a site that gets the
+/// wallet to sign a message learns nothing, and hardware wallets sign only transactions).
+pub fn record_salt(clinic: &crate::crypto::Identity, bundle: &[u8], patient: &Pubkey) -> [u8; 32] {
+    let mut info = crate::storage::digest(bundle).to_vec();
+    info.extend_from_slice(patient.as_ref());
+    *clinic.derive_secret(b"rekam/v2/record-salt", &info)
 }
 
 /// Validates a FHIR Bundle and builds its envelope with the given record salt.

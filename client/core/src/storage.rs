@@ -1,8 +1,8 @@
 //! Where encrypted records live: a local folder (default), IPFS (Kubo RPC API) or any
 //! S3-compatible server, behind one [`Store`] trait.
 //!
-//! Every backend is content-addressed by SHA-256: a [`Locator`] always carries the digest
-//! of the stored bytes, and every read recomputes it, so a corrupted or substituted object
+//! Every backend is content-addressed by BLAKE3 ([`content_digest`]): a [`Locator`] always
+//! carries the digest of the stored bytes, and every read recomputes it, so a corrupted or substituted object
 //! is an error ([`StoreError::Integrity`]), never data. Writes are all-or-nothing (a temp
 //! file renamed into place; one S3 PUT, or a multipart upload aborted on failure; an IPFS
 //! add). Transient failures (connection refused or reset, timeouts, 5xx) are retried with
@@ -21,15 +21,23 @@ use std::path::Path;
 pub use config::StoreConfig;
 pub use locator::Locator;
 
-/// SHA-256 of `bytes`, as stored in locators.
+/// SHA-256 of `bytes`: the hashes the chain keeps (key grants, protocols, registry ids).
 pub fn digest(bytes: &[u8]) -> [u8; 32] {
     use sha2::Digest;
     sha2::Sha256::digest(bytes).into()
 }
 
+/// The content address of stored bytes: BLAKE3 (as IPFS multihash 0x1e allows). Stored
+/// objects are ciphertext that AES-GCM already authenticates, so the address only names
+/// and checks them; BLAKE3 costs a fraction of SHA-256 and keeps the stored pipeline at
+/// the speed of its encryption and its disk (`docs/format.md`, "Content addresses").
+pub fn content_digest(bytes: &[u8]) -> [u8; 32] {
+    blake3::hash(bytes).into()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("stored object {locator} is corrupt or substituted: expected sha256 {expected}, got {actual}")]
+    #[error("stored object {locator} is corrupt or substituted: expected blake3 {expected}, got {actual}")]
     Integrity {
         locator: String,
         expected: String,
@@ -67,13 +75,13 @@ impl StoreError {
 
 /// Checks fetched bytes against the locator's digest.
 pub fn verify(locator: &Locator, bytes: &[u8]) -> Result<(), StoreError> {
-    let actual = digest(bytes);
-    if &actual == locator.sha256() {
+    let actual = content_digest(bytes);
+    if &actual == locator.blake3() {
         Ok(())
     } else {
         Err(StoreError::Integrity {
             locator: locator.to_string(),
-            expected: hex::encode(locator.sha256()),
+            expected: hex::encode(locator.blake3()),
             actual: hex::encode(actual),
         })
     }

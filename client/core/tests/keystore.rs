@@ -211,3 +211,54 @@ fn the_default_identity_file_sits_beside_the_keypair() {
         std::path::PathBuf::from("/x/id.identity.json.next")
     );
 }
+
+/// Wave 1's record salt: HKDF over the clinic wallet's signature of a fixed-format text
+/// (a phishing site could get that signature, and with it the salt that hides the
+/// record's commitments; a hardware wallet cannot produce it at all).
+fn phished_salt(
+    clinic: &Keypair,
+    bundle: &[u8],
+    patient: &anchor_lang::prelude::Pubkey,
+) -> [u8; 32] {
+    use sha2::Digest;
+    let mut message = b"Rekam record salt v1\n".to_vec();
+    message.extend_from_slice(&Sha256::digest(bundle));
+    message.extend_from_slice(patient.as_ref());
+    let signature: [u8; 64] = clinic.sign_message(&message).into();
+    let hk = hkdf::Hkdf::<Sha256>::new(Some(b"rekam/v1/record-salt"), &signature);
+    let mut salt = [0u8; 32];
+    hk.expand(b"salt", &mut salt).unwrap();
+    salt
+}
+
+#[test]
+fn a_record_salt_comes_from_the_clinic_identity_not_from_a_wallet_signature() {
+    let clinic_wallet = Keypair::new();
+    let clinic = Identity::generate();
+    let patient = anchor_lang::prelude::Pubkey::new_unique();
+    let bundle = br#"{"resourceType":"Bundle"}"#;
+    let salt = rekam_client::record::record_salt(&clinic, bundle, &patient);
+    assert_ne!(salt, phished_salt(&clinic_wallet, bundle, &patient));
+    // Deterministic for one clinic, Bundle and patient (a re-run resumes), and different
+    // when any of the three changes.
+    assert_eq!(
+        salt,
+        rekam_client::record::record_salt(&clinic, bundle, &patient)
+    );
+    assert_ne!(
+        salt,
+        rekam_client::record::record_salt(&Identity::generate(), bundle, &patient)
+    );
+    assert_ne!(
+        salt,
+        rekam_client::record::record_salt(&clinic, b"{}", &patient)
+    );
+    assert_ne!(
+        salt,
+        rekam_client::record::record_salt(
+            &clinic,
+            bundle,
+            &anchor_lang::prelude::Pubkey::new_unique()
+        )
+    );
+}

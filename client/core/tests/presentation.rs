@@ -297,3 +297,71 @@ fn ten_claims_of_one_record_verify_together() {
     assert!(v.verified, "{:?}", v.errors);
     assert_eq!(v.claims.len(), indices.len());
 }
+
+/// A hardware wallet asked to sign bytes that are not a transaction: it refuses.
+struct TransactionsOnly(Pubkey);
+
+impl Signer for TransactionsOnly {
+    fn try_pubkey(&self) -> Result<Pubkey, solana_signer::SignerError> {
+        Ok(self.0)
+    }
+    fn try_sign_message(
+        &self,
+        _: &[u8],
+    ) -> Result<solana_signature::Signature, solana_signer::SignerError> {
+        Err(solana_signer::SignerError::Protocol(
+            "Ledger operation not supported".into(),
+        ))
+    }
+    fn is_interactive(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn a_wallet_that_cannot_sign_off_chain_is_an_exact_error_never_an_empty_signature() {
+    use rekam_client::claims::sdjwt::{self, IssuerClaims};
+    let c = case("lab-hba1c.json");
+    let wallet = TransactionsOnly(c.holder.pubkey());
+    let err = Presentation::create(
+        &c.program,
+        &c.attestation,
+        &c.claims,
+        &[0],
+        "pharmacy.example",
+        "n-42",
+        NOW - 5,
+        &wallet,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "wallet {} cannot sign the presentation's holder binding: Ledger operation not supported",
+            wallet.0
+        )
+    );
+    let about = IssuerClaims {
+        program: &c.program,
+        issuer: &Pubkey::new_unique(),
+        attestation: &c.attestation,
+        holder: &c.holder.pubkey(),
+        issued_at: NOW,
+    };
+    let err = sdjwt::issuer_jwt(&c.claims, &about, &wallet).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "wallet {} cannot sign the issuer-signed SD-JWT: Ledger operation not supported",
+            wallet.0
+        )
+    );
+    // The same calls with a signer that can sign succeed (the refusal is the wallet's).
+    let jwt = sdjwt::issuer_jwt(&c.claims, &about, &c.holder).unwrap();
+    assert_eq!(jwt.split('.').count(), 3);
+    assert!(c
+        .present(&[0])
+        .verify(&c.program, &c.view, &expect())
+        .errors
+        .is_empty());
+}

@@ -11,7 +11,7 @@ use rekam_client::storage::ipfs::IpfsStore;
 use rekam_client::storage::local::LocalStore;
 use rekam_client::storage::retry::RetryPolicy;
 use rekam_client::storage::s3::{S3Config, S3Store};
-use rekam_client::storage::{digest, Locator, Store, StoreError};
+use rekam_client::storage::{content_digest, Locator, Store, StoreError};
 
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
@@ -49,16 +49,16 @@ fn fast_retry() -> RetryPolicy {
 
 #[test]
 fn locators_round_trip_and_reject_garbage() {
-    let sha256 = digest(b"x");
+    let blake3 = content_digest(b"x");
     for locator in [
-        Locator::Local { sha256 },
+        Locator::Local { blake3 },
         Locator::S3 {
             bucket: "b".into(),
-            sha256,
+            blake3,
         },
         Locator::Ipfs {
             cid: "bafkreiabc".into(),
-            sha256,
+            blake3,
         },
     ] {
         assert_eq!(locator.to_string().parse::<Locator>().unwrap(), locator);
@@ -70,36 +70,42 @@ fn locators_round_trip_and_reject_garbage() {
         "ftp:abc",
         "s3:/00",
         "ipfs:bafy",
-        &format!("ipfs:ba/fy#sha256={}", hex::encode(sha256)),
+        &format!("ipfs:ba/fy#blake3={}", hex::encode(blake3)),
     ] {
         assert!(
             matches!(bad.parse::<Locator>(), Err(StoreError::BadLocator(..))),
             "{bad:?}"
         );
     }
+    // A locator of Rekam 1 (SHA-256 content address) is refused by name.
+    let old = format!("ipfs:bafkreiabc#sha256={}", hex::encode(blake3));
+    assert_eq!(
+        old.parse::<Locator>().unwrap_err().to_string(),
+        format!("invalid locator {old:?}: a SHA-256 content address (Rekam 1); objects are now addressed by BLAKE3")
+    );
 }
 
 #[test]
 fn compact_locators_fit_on_chain_and_restore_with_their_digest() {
-    let sha256 = digest(b"grant");
+    let blake3 = content_digest(b"grant");
     let cid = format!("bafkrei{}", "a".repeat(52));
     let ipfs = Locator::Ipfs {
         cid: cid.clone(),
-        sha256,
+        blake3,
     };
     assert_eq!(ipfs.compact(), format!("ipfs:{cid}"));
     assert!(ipfs.compact().len() <= 128 && ipfs.to_string().len() > 128);
     assert_eq!(
-        Locator::from_compact(&ipfs.compact(), &sha256).unwrap(),
+        Locator::from_compact(&ipfs.compact(), &blake3).unwrap(),
         ipfs
     );
     let s3 = Locator::S3 {
         bucket: "b".into(),
-        sha256,
+        blake3,
     };
-    assert_eq!(Locator::from_compact(&s3.compact(), &sha256).unwrap(), s3);
+    assert_eq!(Locator::from_compact(&s3.compact(), &blake3).unwrap(), s3);
     assert!(matches!(
-        Locator::from_compact(&s3.compact(), &digest(b"other")),
+        Locator::from_compact(&s3.compact(), &content_digest(b"other")),
         Err(StoreError::BadLocator(..))
     ));
 }
@@ -115,7 +121,7 @@ async fn local_store_round_trips_and_detects_corruption() {
     assert_eq!(
         locator,
         Locator::Local {
-            sha256: digest(&bytes)
+            blake3: content_digest(&bytes)
         }
     );
     assert_eq!(store.get(&locator).await.unwrap(), bytes);
@@ -126,7 +132,7 @@ async fn local_store_round_trips_and_detects_corruption() {
     );
 
     // Corrupt the stored object on disk: the read fails, it never returns the bytes.
-    let path = store.path_of(locator.sha256());
+    let path = store.path_of(locator.blake3());
     let mut stored = std::fs::read(&path).unwrap();
     stored[500] ^= 0x80;
     std::fs::write(&path, &stored).unwrap();
@@ -142,7 +148,7 @@ async fn local_store_round_trips_and_detects_corruption() {
     ));
     let foreign = Locator::S3 {
         bucket: "b".into(),
-        sha256: *locator.sha256(),
+        blake3: *locator.blake3(),
     };
     assert!(matches!(
         store.get(&foreign).await,
@@ -161,7 +167,7 @@ async fn local_put_file_streams_to_the_same_address() {
     assert_eq!(
         locator,
         Locator::Local {
-            sha256: digest(&bytes)
+            blake3: content_digest(&bytes)
         }
     );
     assert_eq!(store.get(&locator).await.unwrap(), bytes);
@@ -261,15 +267,17 @@ async fn ipfs_adds_cidv1_raw_leaves_and_verifies_reads() {
     let store = IpfsStore::new(&env("REKAM_TEST_IPFS_API"), fast_retry()).unwrap();
     let bytes = payload(10_000, 3);
     let locator = store.put(bytes.clone()).await.unwrap();
-    let Locator::Ipfs { cid, sha256 } = &locator else {
+    let Locator::Ipfs { cid, blake3 } = &locator else {
         panic!("not an IPFS locator")
     };
-    assert_eq!(*sha256, digest(&bytes));
+    assert_eq!(*blake3, content_digest(&bytes));
     // CIDv1, base32, raw codec, sha2-256 multihash of the bytes themselves.
     assert!(cid.starts_with('b'), "{cid}");
     let raw = base32_decode(&cid[1..]);
     assert_eq!(&raw[..4], &[0x01, 0x55, 0x12, 0x20], "{cid}");
-    assert_eq!(&raw[4..], sha256.as_slice());
+    // The node's CID hashes with SHA-256; the locator's own digest is BLAKE3.
+    assert_eq!(&raw[4..], rekam_client::storage::digest(&bytes).as_slice());
+    assert_ne!(blake3.as_slice(), &raw[4..]);
     assert_eq!(store.get(&locator).await.unwrap(), bytes);
 
     // A substituted object: a real CID with the digest of other content.
@@ -279,7 +287,7 @@ async fn ipfs_adds_cidv1_raw_leaves_and_verifies_reads() {
     };
     let substituted = Locator::Ipfs {
         cid: other_cid,
-        sha256: *sha256,
+        blake3: *blake3,
     };
     assert!(matches!(
         store.get(&substituted).await,
@@ -344,13 +352,13 @@ async fn s3_round_trips_and_deletes() {
         locator,
         Locator::S3 {
             bucket: env("REKAM_TEST_S3_BUCKET"),
-            sha256: digest(&bytes)
+            blake3: content_digest(&bytes)
         }
     );
     assert_eq!(store.get(&locator).await.unwrap(), bytes);
-    assert!(store.exists(locator.sha256()).await.unwrap());
+    assert!(store.exists(locator.blake3()).await.unwrap());
     store.delete(&locator).await.unwrap();
-    assert!(!store.exists(locator.sha256()).await.unwrap());
+    assert!(!store.exists(locator.blake3()).await.unwrap());
     assert!(matches!(
         store.get(&locator).await,
         Err(StoreError::NotFound(_))
@@ -382,7 +390,7 @@ async fn s3_detects_a_corrupted_object() {
     corrupted[0] ^= 1;
     store
         .raw()
-        .put(&store.raw_key(locator.sha256()), corrupted.into())
+        .put(&store.raw_key(locator.blake3()), corrupted.into())
         .await
         .unwrap();
     assert!(matches!(
@@ -403,7 +411,7 @@ async fn s3_multipart_upload_of_a_large_file() {
     let file = dir.path().join("scan.dcm.rekam");
     std::fs::write(&file, &bytes).unwrap();
     let locator = store.put_file(&file).await.unwrap();
-    assert_eq!(*locator.sha256(), digest(&bytes));
+    assert_eq!(*locator.blake3(), content_digest(&bytes));
     assert_eq!(store.get(&locator).await.unwrap(), bytes);
 }
 
@@ -478,7 +486,7 @@ async fn s3_upload_dying_mid_way_leaves_nothing_and_a_retry_succeeds() {
 
     // A single PUT and a multipart upload, both cut after 64 KiB.
     let bytes = payload(2 * 1024 * 1024, 9);
-    let sha256 = digest(&bytes);
+    let blake3 = content_digest(&bytes);
     match via_proxy.put(bytes.clone()).await {
         Err(StoreError::Unavailable { .. }) => {}
         other => panic!("expected a clear Unavailable error, got {other:?}"),
@@ -488,7 +496,7 @@ async fn s3_upload_dying_mid_way_leaves_nothing_and_a_retry_succeeds() {
         "the client retried before giving up"
     );
     assert!(
-        !direct.exists(&sha256).await.unwrap(),
+        !direct.exists(&blake3).await.unwrap(),
         "no partial object is visible"
     );
 
@@ -501,7 +509,7 @@ async fn s3_upload_dying_mid_way_leaves_nothing_and_a_retry_succeeds() {
         Err(StoreError::Unavailable { .. })
     ));
     assert!(
-        !direct.exists(&digest(&big)).await.unwrap(),
+        !direct.exists(&content_digest(&big)).await.unwrap(),
         "no partial multipart object is visible"
     );
 

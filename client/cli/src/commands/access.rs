@@ -34,7 +34,7 @@ pub struct Args {
 pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
     let mut app = App::new(settings);
     let fetched = if args.source_bundle {
-        let signer = app.signer()?.insecure_clone();
+        let signer = app.signer()?;
         let identity = app.identity()?;
         let (record, rebuilt) = app.with_ctx(|ctx| {
             let mut reader = Reader::new(ctx, &signer, &identity, &args.consent)?;
@@ -64,7 +64,7 @@ pub fn access(
     attestation_key: &Pubkey,
     out: &Path,
 ) -> anyhow::Result<Fetched> {
-    let signer = app.signer()?.insecure_clone();
+    let signer = app.signer()?;
     let identity = app.identity()?;
     let record = app.with_ctx(|ctx| {
         let mut reader = Reader::new(ctx, &signer, &identity, consent_key)?;

@@ -73,10 +73,12 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
     let patient = rekam_client::flows::records::patient_profile(&app.chain, &args.patient)?;
     let files = attest::bundle_files(&args.path)?;
     let (issuer_key, issuer) = app.own_issuer()?;
-    let signer = app.signer()?.insecure_clone();
-    let (checked, refused) = attest::check_all(&files, &signer, &patient, &options, today())?;
+    let signer = app.signer()?;
+    let identity = app.identity()?;
+    let (checked, refused) = attest::check_all(&files, &identity, &patient, &options, today())?;
     let clinic = Clinic {
         signer: &signer,
+        identity: &identity,
         issuer_key,
         issuer,
     };

@@ -30,7 +30,7 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             a.issuer
         );
     }
-    let signer = app.signer()?.insecure_clone();
+    let signer = app.signer()?;
     let ix = ix::attestation_revoke(
         &app.program_id(),
         &signer.pubkey(),

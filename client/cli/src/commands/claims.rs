@@ -112,7 +112,7 @@ impl Render for Listing {
 pub fn claims(settings: &Settings, args: ClaimsArgs) -> anyhow::Result<()> {
     let mut app = App::new(settings);
     let identity = app.identity()?;
-    let signer = app.signer()?.insecure_clone();
+    let signer = app.signer()?;
     let own = OwnRecords::default();
     let (record, rows) = app.with_ctx(|ctx| {
         let record = match &args.consent {
@@ -158,7 +158,7 @@ impl Render for Disclosed {
 pub fn disclose(settings: &Settings, args: DiscloseArgs) -> anyhow::Result<()> {
     let mut app = App::new(settings);
     let identity = app.identity()?;
-    let holder = app.signer()?.insecure_clone();
+    let holder = app.signer()?;
     let own = OwnRecords::default();
     let bytes = app.with_ctx(|ctx| {
         let record = own.open(ctx, &identity, &args.attestation, args.locator.clone())?;

@@ -238,7 +238,7 @@ pub fn grant(
         .transpose()?;
     let (patient_key, _) = app.own_patient()?;
     let identity = app.identity()?;
-    let signer = app.signer()?.insecure_clone();
+    let signer = app.signer()?;
     let own = OwnRecords::default();
     let granted = app.with_ctx(|ctx| {
         flows::grant::grant(
@@ -267,7 +267,7 @@ pub fn grant(
 pub fn revoke(app: &mut App, consent: &Pubkey, rekey_records: bool) -> anyhow::Result<ConsentOut> {
     let pid = app.program_id();
     let (patient_key, _) = app.own_patient()?;
-    let signer = app.signer()?.insecure_clone();
+    let signer = app.signer()?;
     let ix = ix::consent_revoke(&pid, &signer.pubkey(), &patient_key, consent);
     let signature = app.chain.send(&[ix], &signer, &[])?;
     let c = app.fetch(consent, "consent")?;
@@ -305,7 +305,7 @@ pub fn revoke(app: &mut App, consent: &Pubkey, rekey_records: bool) -> anyhow::R
 pub fn rekey(app: &mut App, revoked_grant: &KeyGrantObject) -> anyhow::Result<Rekeyed> {
     let identity = app.identity()?;
     let (patient_key, _) = app.own_patient()?;
-    let signer = app.signer()?.insecure_clone();
+    let signer = app.signer()?;
     let records = revoked_grant
         .entries
         .iter()
@@ -381,7 +381,7 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             output::print(settings.output, &revoke(&mut app, &consent, !no_rekey)?)
         }
         Command::Close { consent } => {
-            let signer = app.signer()?.insecure_clone();
+            let signer = app.signer()?;
             let closed = rekam_client::flows::close::close_consent(&app.chain, &signer, &consent)?;
             output::print(
                 settings.output,

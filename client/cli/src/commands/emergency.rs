@@ -227,7 +227,7 @@ pub fn request(
     let g: Guardianship = app
         .fetch(&pda::guardianship(&pid, patient), "guardianship")
         .context("this patient has named no guardians, so there is no emergency access")?;
-    let signer = app.signer()?.insecure_clone();
+    let signer = app.signer()?;
     let ix = ix::emergency_request(
         &pid,
         &signer.pubkey(),
@@ -249,7 +249,7 @@ pub fn request(
 /// A guardian approves and releases its key share to the clinic; the approval that
 /// reaches the threshold also creates the emergency consent (`flows::emergency`).
 pub fn approve(app: &mut App, request_key: &Pubkey) -> anyhow::Result<RequestOut> {
-    let signer = app.signer()?.insecure_clone();
+    let signer = app.signer()?;
     let identity = app.identity()?;
     let approved =
         app.with_ctx(|ctx| flows::emergency::approve(ctx, &signer, &identity, request_key))?;
@@ -317,7 +317,7 @@ pub fn end(app: &mut App, request_key: &Pubkey) -> anyhow::Result<RequestOut> {
     if r.granted_at == 0 {
         bail!("emergency request {request_key} was never granted");
     }
-    let signer = app.signer()?.insecure_clone();
+    let signer = app.signer()?;
     let ix = ix::emergency_end(&pid, &signer.pubkey(), &r.patient, request_key, &r.consent);
     let signature = app.chain.send(&[ix], &signer, &[])?;
     let r: EmergencyRequest = app.fetch(request_key, "emergency request")?;

@@ -133,7 +133,7 @@ pub fn describe(key: &Pubkey, g: &Guardianship) -> GuardiansOut {
 pub fn set(app: &mut App, settings: GuardianSettings) -> anyhow::Result<GuardiansOut> {
     let (patient_key, _) = app.own_patient()?;
     let identity = app.identity()?;
-    let signer = app.signer()?.insecure_clone();
+    let signer = app.signer()?;
     let own = OwnRecords::default();
     let done = app.with_ctx(|ctx| {
         flows::guardians::set(ctx, &own, &signer, &identity, &patient_key, settings)
@@ -154,7 +154,7 @@ fn shown(app: &App, done: flows::guardians::GuardiansSet) -> anyhow::Result<Guar
 /// guardians to refresh.
 pub fn refresh(app: &mut App, patient: &Pubkey) -> anyhow::Result<bool> {
     let identity = app.identity()?;
-    let signer = app.signer()?.insecure_clone();
+    let signer = app.signer()?;
     let own = OwnRecords::default();
     let done =
         app.with_ctx(|ctx| flows::guardians::refresh(ctx, &own, &signer, &identity, patient))?;

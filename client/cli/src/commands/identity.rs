@@ -163,7 +163,7 @@ fn show(app: &mut App) -> anyhow::Result<IdentityOut> {
 fn rotate(app: &mut App) -> anyhow::Result<RotateOut> {
     let (patient, _) = app.own_patient()?;
     let current = app.identity()?;
-    let signer = app.signer()?.insecure_clone();
+    let signer = app.signer()?;
     let files = crate::identity_file::rotation_files(app)?;
     let mut ask = || files.ask();
     let own = Default::default();
@@ -198,7 +198,7 @@ fn rotate(app: &mut App) -> anyhow::Result<RotateOut> {
 fn rekey_all(app: &mut App) -> anyhow::Result<RekeyOut> {
     let (patient, _) = app.own_patient()?;
     let identity = app.identity()?;
-    let signer = app.signer()?.insecure_clone();
+    let signer = app.signer()?;
     let own = Default::default();
     let rekeyed = app.with_ctx(|ctx| {
         rekey::rekey_all(

@@ -53,7 +53,7 @@ impl Render for Initialized {
 
 pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
     let mut app = App::new(settings);
-    let payer = app.signer()?.insecure_clone();
+    let payer = app.signer()?;
     let report = setup::initialize(
         &app.chain,
         &payer,

@@ -195,12 +195,12 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
                 roles: parse_roles(&roles)?,
             };
             let key = pda::issuer(&pid, &args.registry_id_hash);
-            let signer = app.signer()?.insecure_clone();
+            let signer = app.signer()?;
             let ix = ix::issuer_accredit(&pid, &signer.pubkey(), &signer.pubkey(), args);
             (key, Some(app.chain.send(&[ix], &signer, &[])?))
         }
         Command::Suspend { issuer } => {
-            let signer = app.signer()?.insecure_clone();
+            let signer = app.signer()?;
             let ix = ix::issuer_suspend(&pid, &signer.pubkey(), &issuer);
             (issuer, Some(app.chain.send(&[ix], &signer, &[])?))
         }
@@ -209,7 +209,7 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             restore_all: _,
             void_since,
         } => {
-            let signer = app.signer()?.insecure_clone();
+            let signer = app.signer()?;
             let ix = ix::issuer_reinstate_voiding(&pid, &signer.pubkey(), &issuer, void_since);
             (issuer, Some(app.chain.send(&[ix], &signer, &[])?))
         }
@@ -247,7 +247,7 @@ impl Render for RotatedOut {
 fn rotate_key(app: &mut App) -> anyhow::Result<RotatedOut> {
     let (issuer_key, _) = app.own_issuer()?;
     let current = app.identity()?;
-    let signer = app.signer()?.insecure_clone();
+    let signer = app.signer()?;
     let files = crate::identity_file::rotation_files(app)?;
     let mut ask = || files.ask();
     let (_, rotated) = app

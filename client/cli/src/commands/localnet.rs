@@ -105,7 +105,8 @@ impl Render for Started {
 /// The wallet the validator runs with: read, or (unless bare) created at the path.
 fn deployer_wallet(settings: &Settings, bare: bool) -> anyhow::Result<(Option<Keypair>, bool)> {
     let path = &settings.keypair_path;
-    if path.exists() {
+    // A hardware wallet cannot be a faucet: refused by `read_keypair`, never created.
+    if path.exists() || crate::keypair::is_remote(path) {
         return Ok((Some(read_keypair(path)?), false));
     }
     if bare {

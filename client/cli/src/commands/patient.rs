@@ -54,7 +54,7 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             aws_lc_rs::rand::fill(&mut pseudonym)
                 .map_err(|_| anyhow::anyhow!("system RNG failed"))?;
             let identity = app.identity()?;
-            let signer = app.signer()?.insecure_clone();
+            let signer = app.signer()?;
             let ix = ix::patient_register(
                 &app.program_id(),
                 &signer.pubkey(),

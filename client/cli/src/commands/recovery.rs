@@ -196,7 +196,7 @@ pub fn rewrap(app: &mut App, patient_key: &Pubkey) -> anyhow::Result<Done> {
     }
     let records = grant.entries.len();
     let locator = App::block_on(store.put(grant.to_bytes()))??;
-    let signer = app.signer()?.insecure_clone();
+    let signer = app.signer()?;
     let memo = solana_instruction::Instruction {
         program_id: record::MEMO_V1_PROGRAM,
         accounts: vec![solana_instruction::AccountMeta::new_readonly(
@@ -225,7 +225,7 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             patient,
             new_wallet,
         } => {
-            let signer = app.signer()?.insecure_clone();
+            let signer = app.signer()?;
             let proposed = app.with_ctx(|ctx| {
                 rekam_client::flows::recovery::propose(ctx, &signer, &patient, new_wallet)
             })?;
@@ -237,7 +237,7 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             output::print(format, &show(&app, &patient, Some(proposed.signature))?)
         }
         Command::Approve { patient } => {
-            let signer = app.signer()?.insecure_clone();
+            let signer = app.signer()?;
             let ix = ix::recovery_approve(&pid, &signer.pubkey(), &patient);
             let sig = app.chain.send(&[ix], &signer, &[])?;
             output::print(format, &show(&app, &patient, Some(sig))?)
@@ -248,7 +248,7 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
                 None => app.own_patient()?.0,
             };
             let r: Recovery = app.fetch(&pda::recovery(&pid, &patient), "pending recovery")?;
-            let signer = app.signer()?.insecure_clone();
+            let signer = app.signer()?;
             let ix = ix::recovery_cancel(&pid, &signer.pubkey(), &patient, &r.proposer);
             let signature = app.chain.send(&[ix], &signer, &[])?;
             output::print(
@@ -266,7 +266,7 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
         Command::Execute { patient } => {
             let r: Recovery = app.fetch(&pda::recovery(&pid, &patient), "pending recovery")?;
             let key = app.identity()?.public_key();
-            let signer = app.signer()?.insecure_clone();
+            let signer = app.signer()?;
             if r.new_authority != signer.pubkey() {
                 bail!(
                     "this recovery moves the profile to {}, not to {}",

@@ -683,7 +683,7 @@ pub fn approve(app: &mut App, terms_path: &Path, valid_days: u16) -> anyhow::Res
         bail!("issuer {issuer_key} is not an ethics board; only ethics boards approve studies");
     }
     let today = u16::try_from(unix_now() / 86_400)?;
-    let signer = app.signer()?.insecure_clone();
+    let signer = app.signer()?;
     let ix = ix::ethics_approval_issue(
         &pid,
         &signer.pubkey(),
@@ -715,7 +715,7 @@ pub fn open(
 ) -> anyhow::Result<StudyOut> {
     let pid = app.program_id();
     let (file, terms, hash) = TermsFile::load(terms_path, &pid)?;
-    let signer = app.signer()?.insecure_clone();
+    let signer = app.signer()?;
     if file.researcher != signer.pubkey().to_string() {
         bail!(
             "the terms name researcher {}; sign with that wallet",
@@ -776,7 +776,7 @@ pub fn top_up(
     let pid = app.program_id();
     let study: Study = app.fetch(study_key, "study")?;
     let (_, token_program) = payment_mint(app)?;
-    let signer = app.signer()?.insecure_clone();
+    let signer = app.signer()?;
     let source = source
         .unwrap_or_else(|| pda::associated_token(&signer.pubkey(), &study.mint, &token_program));
     let ix = ix::study_top_up(
@@ -833,10 +833,10 @@ pub fn contribute(
     // Built from the allow-list and refused if the identifier check finds anything.
     let copy = ResearchCopy::build(&envelope, study_key)?;
     let sealed = copy.seal(&study.terms.encryption_key)?;
-    let hash = storage::digest(&sealed);
+    let hash = storage::content_digest(&sealed);
     let copy_locator = App::block_on(store.put(sealed))??;
 
-    let signer = app.signer()?.insecure_clone();
+    let signer = app.signer()?;
     let ix = ix::study_contribute(
         &pid,
         ix::Contribute {
@@ -933,7 +933,7 @@ pub fn fetch(app: &mut App, study_key: &Pubkey, out_dir: &Path) -> anyhow::Resul
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
     let store = app.store()?;
-    let signer = app.signer()?.insecure_clone();
+    let signer = app.signer()?;
     let found = rows(app, study_key)?;
     let bar = progress::bar(app.settings.output, found.len() as u64, "fetching");
     let mut out = Vec::new();
@@ -982,7 +982,7 @@ fn fetch_one(
     out_dir: &Path,
     store: &dyn storage::Store,
     identity: &rekam_client::crypto::Identity,
-    signer: &solana_keypair::Keypair,
+    signer: &dyn solana_signer::Signer,
 ) -> anyhow::Result<(ResearchCopy, Verified, PathBuf)> {
     let consent: Consent = app.fetch(&c.consent, "research consent")?;
     // The copy paid for is on record; a key grant updated since points at another one.
@@ -1009,7 +1009,7 @@ fn fetch_one(
     let locator = Locator::from_compact(&consent.key_grant.locator, &consent.key_grant.hash)?;
     let sealed = App::block_on(store.get(&locator))?
         .with_context(|| format!("cannot fetch the copy {locator}"))?;
-    if storage::digest(&sealed) != consent.key_grant.hash {
+    if storage::content_digest(&sealed) != consent.key_grant.hash {
         bail!(
             "copy {locator} does not match the hash in consent {}",
             c.consent
@@ -1032,7 +1032,7 @@ pub fn close(app: &mut App, study_key: &Pubkey) -> anyhow::Result<Closed> {
         bail!("study {study_key} is already closed");
     }
     let (_, token_program) = payment_mint(app)?;
-    let signer = app.signer()?.insecure_clone();
+    let signer = app.signer()?;
     let refund_to = pda::associated_token(&study.researcher, &study.mint, &token_program);
     let create = create_associated_token_account_idempotent(
         &signer.pubkey(),

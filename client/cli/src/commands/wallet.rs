@@ -67,7 +67,7 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             )
         }
         Command::Address => {
-            let keypair = crate::keypair::read_keypair(&settings.keypair_path)?;
+            let keypair = crate::keypair::read_signer(&settings.keypair_path)?;
             output::print(
                 settings.output,
                 &Address {

@@ -11,7 +11,6 @@ use anchor_lang::prelude::Pubkey;
 use rekam::claim_tree::{Hash, ProofError};
 use rekam::{Attestation, Issuer, Patient};
 use serde::{Deserialize, Serialize};
-use solana_keypair::Keypair;
 use solana_signature::Signature;
 use solana_signer::Signer;
 
@@ -185,7 +184,7 @@ impl Presentation {
         audience: &str,
         nonce: &str,
         issued_at: i64,
-        holder: &Keypair,
+        holder: &dyn Signer,
     ) -> Result<Self, super::ClaimError> {
         let mut disclosed = Vec::with_capacity(indices.len());
         let mut bound = Vec::with_capacity(indices.len());
@@ -210,7 +209,12 @@ impl Presentation {
                 nonce: nonce.into(),
                 issued_at,
                 holder: holder.pubkey().to_string(),
-                signature: holder.sign_message(&message).to_string(),
+                signature: super::sign_offchain(
+                    holder,
+                    "the presentation's holder binding",
+                    &message,
+                )?
+                .to_string(),
             },
         })
     }

@@ -16,10 +16,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use solana_keypair::Keypair;
 use solana_signer::Signer;
 
-use super::{ClaimSet, Disclosure};
+use super::{ClaimError, ClaimSet, Disclosure};
 
 /// The credential type of a Rekam record.
 pub const VCT: &str = "https://rekam.health/credentials/record/v1";
@@ -29,14 +28,19 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 /// `header.payload.signature`, EdDSA (Ed25519) by `signer`.
-fn jws(header: &Value, payload: &Value, signer: &Keypair) -> String {
+fn jws(
+    header: &Value,
+    payload: &Value,
+    signer: &dyn Signer,
+    what: &'static str,
+) -> Result<String, ClaimError> {
     let input = format!(
         "{}.{}",
         b64(header.to_string().as_bytes()),
         b64(payload.to_string().as_bytes())
     );
-    let signature = signer.sign_message(input.as_bytes());
-    format!("{input}.{}", b64(signature.as_ref()))
+    let signature = super::sign_offchain(signer, what, input.as_bytes())?;
+    Ok(format!("{input}.{}", b64(signature.as_ref())))
 }
 
 /// An Ed25519 public key as a JWK.
@@ -54,7 +58,11 @@ pub struct IssuerClaims<'a> {
 }
 
 /// The issuer-signed JWT over every claim of `claims` (signed by the issuer authority).
-pub fn issuer_jwt(claims: &ClaimSet, about: &IssuerClaims, authority: &Keypair) -> String {
+pub fn issuer_jwt(
+    claims: &ClaimSet,
+    about: &IssuerClaims,
+    authority: &dyn Signer,
+) -> Result<String, ClaimError> {
     let mut digests: Vec<String> = claims
         .disclosures()
         .iter()
@@ -71,7 +79,7 @@ pub fn issuer_jwt(claims: &ClaimSet, about: &IssuerClaims, authority: &Keypair) 
         "_sd_alg": "sha-256",
         "cnf": {"jwk": okp_jwk(about.holder)},
     });
-    jws(&header, &payload, authority)
+    jws(&header, &payload, authority, "the issuer-signed SD-JWT")
 }
 
 /// `<issuer JWT>~<disclosure>~…~<KB-JWT>`: the chosen claims, bound to `audience` and
@@ -79,11 +87,11 @@ pub fn issuer_jwt(claims: &ClaimSet, about: &IssuerClaims, authority: &Keypair) 
 pub fn present(
     issuer_jwt: &str,
     disclosures: &[&Disclosure],
-    holder: &Keypair,
+    holder: &dyn Signer,
     audience: &str,
     nonce: &str,
     issued_at: i64,
-) -> String {
+) -> Result<String, ClaimError> {
     let mut sd = format!("{issuer_jwt}~");
     for d in disclosures {
         sd.push_str(d.encoded());
@@ -92,5 +100,8 @@ pub fn present(
     let sd_hash = b64(&Sha256::digest(sd.as_bytes()));
     let header = json!({"alg": "EdDSA", "typ": "kb+jwt"});
     let payload = json!({"iat": issued_at, "aud": audience, "nonce": nonce, "sd_hash": sd_hash});
-    format!("{sd}{}", jws(&header, &payload, holder))
+    Ok(format!(
+        "{sd}{}",
+        jws(&header, &payload, holder, "the SD-JWT key binding")?
+    ))
 }

@@ -38,6 +38,20 @@ impl Identity {
     pub(crate) fn secret(&self) -> &<Kem as hpke::Kem>::PrivateKey {
         &self.secret
     }
+
+    /// A 32-byte secret only this identity can compute: HKDF-SHA256 over the X25519
+    /// secret with a domain label as salt. It needs no wallet signature, so neither a
+    /// hardware wallet (which signs only transactions) nor a phishing site that asks the
+    /// wallet to sign something can produce it.
+    pub fn derive_secret(&self, label: &[u8], info: &[u8]) -> Zeroizing<[u8; 32]> {
+        let mut ikm = Zeroizing::new([0u8; 32]);
+        ikm.copy_from_slice(&self.secret.to_bytes());
+        let hk = hkdf::Hkdf::<sha2::Sha256>::new(Some(label), ikm.as_slice());
+        let mut out = Zeroizing::new([0u8; 32]);
+        hk.expand(info, out.as_mut_slice())
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        out
+    }
 }
 
 impl std::fmt::Debug for Identity {

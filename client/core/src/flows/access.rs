@@ -6,7 +6,6 @@
 
 use anchor_lang::prelude::Pubkey;
 use rekam::{Attestation, Consent};
-use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use super::emergency::Target;
@@ -20,7 +19,7 @@ use crate::storage::Locator;
 
 /// The grantee's side of one consent: its key grant, read once.
 pub struct Reader<'a> {
-    pub signer: &'a Keypair,
+    pub signer: &'a dyn Signer,
     pub identity: &'a Identity,
     pub consent_key: Pubkey,
     /// For an emergency consent, the share memos that were skipped (`flows::emergency`).
@@ -36,14 +35,14 @@ impl<'a> Reader<'a> {
     /// Reads the consent and its key grant, and checks the grant against the on-chain hash.
     pub fn new(
         ctx: &Ctx,
-        signer: &'a Keypair,
+        signer: &'a dyn Signer,
         identity: &'a Identity,
         consent_key: &Pubkey,
     ) -> Result<Self, FlowError> {
         let consent: Consent = ctx.account(consent_key, "consent")?;
         let locator = Locator::from_compact(&consent.key_grant.locator, &consent.key_grant.hash)?;
         let bytes = block_on(ctx.store.get(&locator))??;
-        if crate::storage::digest(&bytes) != consent.key_grant.hash {
+        if crate::storage::content_digest(&bytes) != consent.key_grant.hash {
             return Err(FlowError::Refused(format!(
                 "key grant {locator} does not match the hash in consent {consent_key}"
             )));

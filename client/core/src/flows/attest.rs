@@ -13,11 +13,11 @@ use anchor_lang::prelude::Pubkey;
 use rekam::{AttestationIssueArgs, Issuer, Patient};
 use serde::Serialize;
 use solana_instruction::Instruction;
-use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use super::{block_on, unix_now, Ctx, FlowError};
 use crate::claims::sdjwt::{self, IssuerClaims};
+use crate::crypto::Identity;
 use crate::fhir::validate::Issue;
 use crate::fhir::ReadOptions;
 use crate::record::{self, Prepared, MEMO_PROGRAM};
@@ -36,7 +36,9 @@ pub struct AttestOptions {
 
 /// The issuer attesting, as the caller resolved it.
 pub struct Clinic<'a> {
-    pub signer: &'a Keypair,
+    pub signer: &'a dyn Signer,
+    /// The clinic's encryption identity: record salts derive from it ([`record::record_salt`]).
+    pub identity: &'a Identity,
     pub issuer_key: Pubkey,
     pub issuer: Issuer,
 }
@@ -88,21 +90,18 @@ pub fn bundle_files(path: &Path) -> Result<Vec<PathBuf>, FlowError> {
     Ok(files)
 }
 
-/// Reads and validates one Bundle, deriving its record salt from the clinic's signature.
+/// Reads and validates one Bundle, deriving its record salt from the clinic's identity.
 pub fn check(
     file: &Path,
-    clinic: &Keypair,
+    clinic: &Identity,
     patient: &Pubkey,
     options: &AttestOptions,
     today: u16,
 ) -> Result<Checked, String> {
     let bytes = std::fs::read(file).map_err(|e| format!("cannot read: {e}"))?;
-    let signature: [u8; 64] = clinic
-        .sign_message(&record::salt_message(&bytes, patient))
-        .into();
     let parts = record::prepare_parts(
         &bytes,
-        record::salt_from_signature(&signature),
+        record::record_salt(clinic, &bytes, patient),
         ReadOptions {
             strict: options.strict,
         },
@@ -126,7 +125,7 @@ pub fn check(
 /// `skip_invalid`, nothing is attested and every refusal is reported.
 pub fn check_all(
     files: &[PathBuf],
-    clinic: &Keypair,
+    clinic: &Identity,
     patient: &Pubkey,
     options: &AttestOptions,
     today: u16,
@@ -237,7 +236,7 @@ pub fn attest_one(
                 issued_at: unix_now(),
             },
             clinic.signer,
-        ));
+        )?);
         let (sealed, _) = record::seal(
             &envelope,
             &[patient.encryption_key, clinic.issuer.encryption_key],
@@ -369,7 +368,7 @@ pub fn attest_file(
     options: &AttestOptions,
     today: u16,
 ) -> Result<Vec<Attested>, FlowError> {
-    let checked = check(file, clinic.signer, patient, options, today).map_err(|reason| {
+    let checked = check(file, clinic.identity, patient, options, today).map_err(|reason| {
         FlowError::Refused(format!("{} cannot be attested: {reason}", file.display()))
     })?;
     attest_one(ctx, clinic, patient, &checked, options, today)

@@ -6,7 +6,6 @@
 
 use anchor_lang::prelude::Pubkey;
 use rekam::{AccessReceipt, Consent, Patient};
-use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use super::FlowError;
@@ -29,7 +28,7 @@ pub struct Closed {
 /// Closes `consent_key` and its receipts as the patient whose wallet is `signer`.
 pub fn close_consent(
     chain: &ChainClient,
-    signer: &Keypair,
+    signer: &dyn Signer,
     consent_key: &Pubkey,
 ) -> Result<Closed, FlowError> {
     let pid = chain.program_id;

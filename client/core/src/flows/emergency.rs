@@ -8,7 +8,6 @@
 use anchor_lang::prelude::Pubkey;
 use rekam::{valid_approvals, Consent, EmergencyRequest, Guardianship, Issuer, KeyGrant, Patient};
 use solana_instruction::Instruction;
-use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use super::{block_on, guardians, Ctx, FlowError};
@@ -44,7 +43,7 @@ pub fn share_memo(locator: &Locator) -> Instruction {
 /// threshold, the emergency consent, all in one transaction.
 pub fn approve(
     ctx: &Ctx,
-    signer: &Keypair,
+    signer: &dyn Signer,
     identity: &Identity,
     request_key: &Pubkey,
 ) -> Result<Approved, FlowError> {
@@ -72,7 +71,7 @@ pub fn approve(
         // nothing without M released shares, so it is not deleted if the send fails
         // (another guardian's activation may have stored the same bytes).
         let bytes = EmergencyGrant::new(request_key, &grants).to_bytes();
-        let hash = storage::digest(&bytes);
+        let hash = storage::content_digest(&bytes);
         let locator = block_on(ctx.store.put(bytes))??;
         let patient: Patient = ctx.account(&r.patient, "patient profile")?;
         ixs.push(ix::emergency_activate(
@@ -152,7 +151,7 @@ pub fn emergency_grant(
 ) -> Result<EmergencyGrant, FlowError> {
     let locator = Locator::from_compact(&consent.key_grant.locator, &consent.key_grant.hash)?;
     let bytes = block_on(ctx.store.get(&locator))??;
-    if storage::digest(&bytes) != consent.key_grant.hash {
+    if storage::content_digest(&bytes) != consent.key_grant.hash {
         return Err(FlowError::Refused(format!(
             "key grant {locator} does not match the hash in consent {consent_key}"
         )));

@@ -3,7 +3,6 @@
 
 use anchor_lang::prelude::Pubkey;
 use rekam::{Attestation, ConsentGrantArgs, ConsentScope, Issuer, KeyGrant, Patient, Purpose};
-use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use super::records::{locator, OwnRecords};
@@ -49,7 +48,7 @@ pub fn grantee_key(ctx: &Ctx, request: &GrantRequest) -> Result<[u8; 32], FlowEr
 pub fn grant(
     ctx: &Ctx,
     own: &OwnRecords,
-    signer: &Keypair,
+    signer: &dyn Signer,
     identity: &Identity,
     patient_key: &Pubkey,
     request: GrantRequest,
@@ -83,7 +82,7 @@ pub fn grant(
         )?;
     }
     let grant_bytes = grant.to_bytes();
-    let hash = crate::storage::digest(&grant_bytes);
+    let hash = crate::storage::content_digest(&grant_bytes);
     let grant_locator = block_on(ctx.store.put(grant_bytes))??;
     let now = unix_now();
     let args = ConsentGrantArgs {

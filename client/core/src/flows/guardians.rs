@@ -5,7 +5,6 @@
 
 use anchor_lang::prelude::Pubkey;
 use rekam::{Attestation, ConsentScope, GuardiansArgs, Guardianship, KeyGrant};
-use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use super::records::{locator, OwnRecords};
@@ -37,7 +36,7 @@ pub struct GuardiansSet {
 pub fn load(ctx: &Ctx, g: &Guardianship) -> Result<(Locator, GuardianGrants), FlowError> {
     let locator = Locator::from_compact(&g.key_grant.locator, &g.key_grant.hash)?;
     let bytes = block_on(ctx.store.get(&locator))??;
-    if storage::digest(&bytes) != g.key_grant.hash {
+    if storage::content_digest(&bytes) != g.key_grant.hash {
         return Err(FlowError::Refused(format!(
             "guardian grants {locator} do not match the hash on-chain"
         )));
@@ -49,7 +48,7 @@ pub fn load(ctx: &Ctx, g: &Guardianship) -> Result<(Locator, GuardianGrants), Fl
 pub fn set(
     ctx: &Ctx,
     own: &OwnRecords,
-    signer: &Keypair,
+    signer: &dyn Signer,
     identity: &Identity,
     patient_key: &Pubkey,
     settings: GuardianSettings,
@@ -110,7 +109,7 @@ pub fn set(
     )?;
     drop(emergency);
     let bytes = sealed.to_bytes();
-    let hash = storage::digest(&bytes);
+    let hash = storage::content_digest(&bytes);
     let stored = block_on(ctx.store.put(bytes))??;
     let args = GuardiansArgs {
         guardians: settings.guardians.iter().map(|(w, _)| *w).collect(),
@@ -157,7 +156,7 @@ pub fn set(
 pub fn refresh(
     ctx: &Ctx,
     own: &OwnRecords,
-    signer: &Keypair,
+    signer: &dyn Signer,
     identity: &Identity,
     patient_key: &Pubkey,
 ) -> Result<Option<GuardiansSet>, FlowError> {

@@ -5,7 +5,7 @@
 use anchor_lang::prelude::Pubkey;
 use rekam::{Attestation, Issuer, Patient};
 use serde::Serialize;
-use solana_keypair::Keypair;
+use solana_signer::Signer;
 
 use super::records::OpenedRecord;
 use super::{Ctx, FlowError};
@@ -55,7 +55,7 @@ pub struct DiscloseRequest<'a> {
 pub fn disclose(
     ctx: &Ctx,
     record: &OpenedRecord,
-    holder: &Keypair,
+    holder: &dyn Signer,
     request: &DiscloseRequest,
 ) -> Result<Presentation, FlowError> {
     if request.claims.is_empty() {
@@ -95,7 +95,7 @@ pub fn disclose(
 pub fn disclose_sd_jwt(
     ctx: &Ctx,
     record: &OpenedRecord,
-    holder: &Keypair,
+    holder: &dyn Signer,
     request: &DiscloseRequest,
 ) -> Result<String, FlowError> {
     // The same checks as a Rekam presentation (one attestation, the current authority).
@@ -119,7 +119,7 @@ pub fn disclose_sd_jwt(
         request.audience,
         request.nonce,
         request.now,
-    ))
+    )?)
 }
 
 /// The accounts a presentation is checked against, read live.

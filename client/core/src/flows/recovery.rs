@@ -6,7 +6,6 @@
 use anchor_lang::prelude::Pubkey;
 use rekam::{Guardianship, Recovery};
 use serde::Serialize;
-use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use super::{Ctx, FlowError};
@@ -23,7 +22,7 @@ pub struct Proposed {
 /// `guardian` proposes moving `patient` to `new_wallet`.
 pub fn propose(
     ctx: &Ctx,
-    guardian: &Keypair,
+    guardian: &dyn Signer,
     patient: &Pubkey,
     new_wallet: Pubkey,
 ) -> Result<Proposed, FlowError> {

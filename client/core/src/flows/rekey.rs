@@ -7,7 +7,6 @@
 use anchor_lang::prelude::Pubkey;
 use rekam::{Attestation, Consent, Issuer, KeyGrant};
 use serde::Serialize;
-use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use super::records::{locate, OwnRecords};
@@ -15,7 +14,7 @@ use super::{block_on, offsets, Ctx, FlowError};
 use crate::crypto::Identity;
 use crate::ix;
 use crate::record::{self, EmergencyGrant, KeyGrantObject, MEMO_V1_PROGRAM};
-use crate::storage::{digest, Locator, Store};
+use crate::storage::{content_digest, Locator, Store};
 
 /// What a re-key did.
 #[derive(Serialize, Debug, Default, Clone, PartialEq, Eq)]
@@ -34,7 +33,7 @@ pub struct Rekeyed {
 /// Who re-keys: the patient's wallet, the identities that may open the current copies,
 /// and the identity the new copies are sealed to (with the record's issuer).
 pub struct Rekey<'a> {
-    pub signer: &'a Keypair,
+    pub signer: &'a dyn Signer,
     pub patient: Pubkey,
     pub openers: &'a [&'a Identity],
     pub to: &'a Identity,
@@ -154,7 +153,7 @@ pub fn rekey(
             }
             None => grant.to_bytes(),
         };
-        let hash = digest(&bytes);
+        let hash = content_digest(&bytes);
         let locator = block_on(ctx.store.put(bytes))??;
         let ix = ix::consent_update_key_grant(
             &ctx.program_id(),

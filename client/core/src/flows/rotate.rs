@@ -10,7 +10,6 @@ use std::path::Path;
 use anchor_lang::prelude::Pubkey;
 use rekam::Patient;
 use serde::Serialize;
-use solana_keypair::Keypair;
 use solana_signer::Signer;
 use zeroize::Zeroizing;
 
@@ -46,7 +45,7 @@ pub struct KeyFiles<'a> {
 pub fn rotate_patient(
     ctx: &Ctx,
     own: &OwnRecords,
-    signer: &Keypair,
+    signer: &dyn Signer,
     patient: &Pubkey,
     current: &Identity,
     mut files: KeyFiles,

@@ -10,7 +10,6 @@
 use anchor_lang::prelude::Pubkey;
 use rekam::{Attestation, Issuer, Patient};
 use serde::Serialize;
-use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 use super::records::locate;
@@ -45,7 +44,7 @@ pub struct IssuerRotated {
 /// Rotates `issuer_key`'s encryption key from `current`, signed by its authority.
 pub fn rotate_issuer(
     ctx: &Ctx,
-    signer: &Keypair,
+    signer: &dyn Signer,
     issuer_key: &Pubkey,
     current: &Identity,
     mut files: KeyFiles,

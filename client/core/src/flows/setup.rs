@@ -66,7 +66,7 @@ pub fn airdrop(chain: &ChainClient, to: &Pubkey, lamports: u64) -> Result<String
 /// authority (a deployment's token must not be freezable, docs/program.md).
 pub fn create_mint(
     chain: &ChainClient,
-    authority: &Keypair,
+    authority: &dyn Signer,
     decimals: u8,
 ) -> Result<Pubkey, FlowError> {
     let mint = Keypair::new();
@@ -94,7 +94,7 @@ pub fn create_mint(
 /// it when missing. `authority` is the mint authority and pays.
 pub fn mint_to_owner(
     chain: &ChainClient,
-    authority: &Keypair,
+    authority: &dyn Signer,
     mint: &Pubkey,
     owner: &Pubkey,
     amount: u64,
@@ -147,7 +147,7 @@ pub fn upgrade_authority(chain: &ChainClient) -> Result<Option<Pubkey>, FlowErro
 /// authority, and reads the deployment back.
 pub fn initialize(
     chain: &ChainClient,
-    payer: &Keypair,
+    payer: &dyn Signer,
     treasury_mint: &Pubkey,
     authority: Pubkey,
     fee_bps: u16,
@@ -240,7 +240,7 @@ pub const PREPARED_TOKENS: u64 = 1_000_000 * 1_000_000;
 /// funds it, creates a test mint (6 decimals, no freeze authority) and mints it test
 /// tokens, and initializes the deployment with no protocol fee. On a cluster that is
 /// already initialized it only tops the wallet up and reports what is there.
-pub fn prepare(chain: &ChainClient, wallet: &Keypair) -> Result<Ready, FlowError> {
+pub fn prepare(chain: &ChainClient, wallet: &dyn Signer) -> Result<Ready, FlowError> {
     let url = chain.url();
     let me = wallet.pubkey();
     let floor = PREPARED_SOL * LAMPORTS_PER_SOL / 10;

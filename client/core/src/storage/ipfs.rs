@@ -126,7 +126,7 @@ impl Store for IpfsStore {
     }
 
     async fn put(&self, bytes: Vec<u8>) -> Result<Locator, StoreError> {
-        let sha256 = super::digest(&bytes);
+        let blake3 = super::content_digest(&bytes);
         let body = self
             .retry
             .run(|| {
@@ -150,7 +150,7 @@ impl Store for IpfsStore {
             .map_err(|e| StoreError::Backend(format!("IPFS add response: {e}")))?;
         Ok(Locator::Ipfs {
             cid: added.hash,
-            sha256,
+            blake3,
         })
     }
 

@@ -1,4 +1,4 @@
-//! The default store: a local folder. Objects live at `<dir>/objects/<aa>/<sha256 hex>`;
+//! The default store: a local folder. Objects live at `<dir>/objects/<aa>/<blake3 hex>`;
 //! writes go to `<dir>/tmp` first and are renamed into place, so a crash never leaves a
 //! partial object under a real name. An object is durable when the write returns: its
 //! data is fsynced before the rename and its directory entry after it. Streamed objects
@@ -7,8 +7,6 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-
-use sha2::Digest;
 
 use super::sink::FileSink;
 use super::{verify, Locator, Store, StoreError};
@@ -39,8 +37,8 @@ impl LocalStore {
     }
 
     /// Where an object with this digest lives.
-    pub fn path_of(&self, sha256: &[u8; 32]) -> PathBuf {
-        let name = hex::encode(sha256);
+    pub fn path_of(&self, blake3: &[u8; 32]) -> PathBuf {
+        let name = hex::encode(blake3);
         self.dir.join("objects").join(&name[..2]).join(name)
     }
 
@@ -55,9 +53,9 @@ impl LocalStore {
     fn publish(
         &self,
         tmp: tempfile::NamedTempFile,
-        sha256: &[u8; 32],
+        blake3: &[u8; 32],
     ) -> Result<Locator, StoreError> {
-        let target = self.path_of(sha256);
+        let target = self.path_of(blake3);
         let parent = target.parent().expect("objects/<aa>");
         let new_parent = !parent.is_dir();
         std::fs::create_dir_all(parent).map_err(io(parent))?;
@@ -79,7 +77,7 @@ impl LocalStore {
                 .and_then(|dir| dir.sync_all())
                 .map_err(io(dir))?;
         }
-        Ok(Locator::Local { sha256: *sha256 })
+        Ok(Locator::Local { blake3: *blake3 })
     }
 
     fn temp(&self) -> Result<tempfile::NamedTempFile, StoreError> {
@@ -95,15 +93,15 @@ impl Store for LocalStore {
     }
 
     async fn put(&self, bytes: Vec<u8>) -> Result<Locator, StoreError> {
-        let sha256 = super::digest(&bytes);
+        let digest = super::content_digest(&bytes);
         let mut tmp = self.temp()?;
         tmp.write_all(&bytes).map_err(io(tmp.path()))?;
-        self.publish(tmp, &sha256)
+        self.publish(tmp, &digest)
     }
 
     async fn get(&self, locator: &Locator) -> Result<Vec<u8>, StoreError> {
         self.check(locator)?;
-        let path = self.path_of(locator.sha256());
+        let path = self.path_of(locator.blake3());
         let bytes = match std::fs::read(&path) {
             Ok(bytes) => bytes,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
@@ -122,7 +120,7 @@ impl Store for LocalStore {
 
     async fn delete(&self, locator: &Locator) -> Result<(), StoreError> {
         self.check(locator)?;
-        let path = self.path_of(locator.sha256());
+        let path = self.path_of(locator.blake3());
         match std::fs::remove_file(&path) {
             Ok(()) => Ok(()),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -162,7 +160,7 @@ pub struct ObjectWriter<'a> {
     /// temp file is removed.
     sink: FileSink,
     file: tempfile::NamedTempFile,
-    hasher: sha2::Sha256,
+    hasher: blake3::Hasher,
 }
 
 impl LocalStore {
@@ -173,7 +171,7 @@ impl LocalStore {
             store: self,
             sink,
             file: tmp,
-            hasher: sha2::Sha256::new(),
+            hasher: blake3::Hasher::new(),
         })
     }
 }
@@ -185,9 +183,9 @@ impl ObjectWriter<'_> {
     }
 
     pub fn finish(self) -> Result<Locator, StoreError> {
-        let sha256: [u8; 32] = self.hasher.finalize().into();
+        let digest: [u8; 32] = self.hasher.finalize().into();
         self.sink.finish().map_err(io(self.file.path()))?;
-        self.store.publish(self.file, &sha256)
+        self.store.publish(self.file, &digest)
     }
 }
 

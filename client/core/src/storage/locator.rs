@@ -1,7 +1,9 @@
-//! Self-describing object addresses:
-//! - `local:<sha256 hex>`
-//! - `s3:<bucket>/<sha256 hex>`
-//! - `ipfs:<cid>#sha256=<hex>` (the CID addresses the DAG; the digest is what we verify)
+//! Self-describing object addresses, by the BLAKE3 digest of the stored (encrypted) bytes:
+//! - `local:<blake3 hex>`
+//! - `s3:<bucket>/<blake3 hex>`
+//! - `ipfs:<cid>#blake3=<hex>` (the CID addresses the DAG; the digest is what we verify)
+//!
+//! Locators of record format 1 (`#sha256=`) are refused by name.
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,17 +12,17 @@ use super::StoreError;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Locator {
-    Local { sha256: [u8; 32] },
-    S3 { bucket: String, sha256: [u8; 32] },
-    Ipfs { cid: String, sha256: [u8; 32] },
+    Local { blake3: [u8; 32] },
+    S3 { bucket: String, blake3: [u8; 32] },
+    Ipfs { cid: String, blake3: [u8; 32] },
 }
 
 impl Locator {
-    pub fn sha256(&self) -> &[u8; 32] {
+    pub fn blake3(&self) -> &[u8; 32] {
         match self {
-            Locator::Local { sha256 }
-            | Locator::S3 { sha256, .. }
-            | Locator::Ipfs { sha256, .. } => sha256,
+            Locator::Local { blake3 }
+            | Locator::S3 { blake3, .. }
+            | Locator::Ipfs { blake3, .. } => blake3,
         }
     }
 
@@ -43,14 +45,14 @@ impl Locator {
 
     /// Reads a [`Locator::compact`] form back, given the digest stored beside it. A full
     /// locator is accepted too; its digest must then agree.
-    pub fn from_compact(text: &str, sha256: &[u8; 32]) -> Result<Self, StoreError> {
+    pub fn from_compact(text: &str, blake3: &[u8; 32]) -> Result<Self, StoreError> {
         let locator = match text.strip_prefix("ipfs:") {
             Some(cid) if !cid.contains('#') => {
-                format!("ipfs:{cid}#sha256={}", hex::encode(sha256)).parse()?
+                format!("ipfs:{cid}#blake3={}", hex::encode(blake3)).parse()?
             }
             _ => text.parse::<Locator>()?,
         };
-        if locator.sha256() != sha256 {
+        if locator.blake3() != blake3 {
             return Err(StoreError::BadLocator(
                 text.into(),
                 "digest differs from the one recorded beside it",
@@ -61,16 +63,16 @@ impl Locator {
 
     /// The object name used by the local and S3 backends.
     pub fn object_name(&self) -> String {
-        hex::encode(self.sha256())
+        hex::encode(self.blake3())
     }
 }
 
 impl fmt::Display for Locator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Locator::Local { sha256 } => write!(f, "local:{}", hex::encode(sha256)),
-            Locator::S3 { bucket, sha256 } => write!(f, "s3:{bucket}/{}", hex::encode(sha256)),
-            Locator::Ipfs { cid, sha256 } => write!(f, "ipfs:{cid}#sha256={}", hex::encode(sha256)),
+            Locator::Local { blake3 } => write!(f, "local:{}", hex::encode(blake3)),
+            Locator::S3 { bucket, blake3 } => write!(f, "s3:{bucket}/{}", hex::encode(blake3)),
+            Locator::Ipfs { cid, blake3 } => write!(f, "ipfs:{cid}#blake3={}", hex::encode(blake3)),
         }
     }
 }
@@ -92,30 +94,36 @@ impl FromStr for Locator {
             .ok_or_else(|| StoreError::BadLocator(s.into(), "missing scheme"))?;
         match scheme {
             "local" => Ok(Locator::Local {
-                sha256: parse_digest(rest, s)?,
+                blake3: parse_digest(rest, s)?,
             }),
             "s3" => {
                 let (bucket, digest) = rest.rsplit_once('/').ok_or_else(|| {
-                    StoreError::BadLocator(s.into(), "expected s3:<bucket>/<sha256>")
+                    StoreError::BadLocator(s.into(), "expected s3:<bucket>/<blake3>")
                 })?;
                 if bucket.is_empty() {
                     return Err(StoreError::BadLocator(s.into(), "empty bucket"));
                 }
                 Ok(Locator::S3 {
                     bucket: bucket.into(),
-                    sha256: parse_digest(digest, s)?,
+                    blake3: parse_digest(digest, s)?,
                 })
             }
             "ipfs" => {
-                let (cid, digest) = rest.split_once("#sha256=").ok_or_else(|| {
-                    StoreError::BadLocator(s.into(), "expected ipfs:<cid>#sha256=<hex>")
+                if rest.contains("#sha256=") {
+                    return Err(StoreError::BadLocator(
+                        s.into(),
+                        "a SHA-256 content address (Rekam 1); objects are now addressed by BLAKE3",
+                    ));
+                }
+                let (cid, digest) = rest.split_once("#blake3=").ok_or_else(|| {
+                    StoreError::BadLocator(s.into(), "expected ipfs:<cid>#blake3=<hex>")
                 })?;
                 if cid.is_empty() || !cid.chars().all(|c| c.is_ascii_alphanumeric()) {
                     return Err(StoreError::BadLocator(s.into(), "bad CID"));
                 }
                 Ok(Locator::Ipfs {
                     cid: cid.into(),
-                    sha256: parse_digest(digest, s)?,
+                    blake3: parse_digest(digest, s)?,
                 })
             }
             _ => Err(StoreError::BadLocator(

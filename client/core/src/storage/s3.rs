@@ -13,7 +13,6 @@ use object_store::path::Path as ObjectPath;
 use object_store::{
     BackoffConfig, ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig,
 };
-use sha2::Digest;
 
 use super::retry::RetryPolicy;
 use super::{verify, Locator, Store, StoreError};
@@ -116,20 +115,20 @@ impl S3Store {
         })
     }
 
-    fn key(&self, sha256: &[u8; 32]) -> ObjectPath {
-        ObjectPath::from(format!("{}{}", self.prefix, hex::encode(sha256)))
+    fn key(&self, digest: &[u8; 32]) -> ObjectPath {
+        ObjectPath::from(format!("{}{}", self.prefix, hex::encode(digest)))
     }
 
     fn check<'a>(&self, locator: &'a Locator) -> Result<&'a [u8; 32], StoreError> {
         match locator {
-            Locator::S3 { bucket, sha256 } if *bucket == self.bucket => Ok(sha256),
+            Locator::S3 { bucket, blake3 } if *bucket == self.bucket => Ok(blake3),
             other => Err(StoreError::WrongStore(other.to_string(), "s3")),
         }
     }
 
     /// Whether an object exists under this digest (used by tests and re-key cleanup).
-    pub async fn exists(&self, sha256: &[u8; 32]) -> Result<bool, StoreError> {
-        let key = self.key(sha256);
+    pub async fn exists(&self, digest: &[u8; 32]) -> Result<bool, StoreError> {
+        let key = self.key(digest);
         self.retry
             .run(|| async {
                 match self.store.head(&key).await {
@@ -146,8 +145,8 @@ impl S3Store {
         self.store.clone()
     }
 
-    pub fn raw_key(&self, sha256: &[u8; 32]) -> ObjectPath {
-        self.key(sha256)
+    pub fn raw_key(&self, digest: &[u8; 32]) -> ObjectPath {
+        self.key(digest)
     }
 }
 
@@ -158,8 +157,8 @@ impl Store for S3Store {
     }
 
     async fn put(&self, bytes: Vec<u8>) -> Result<Locator, StoreError> {
-        let sha256 = super::digest(&bytes);
-        let key = self.key(&sha256);
+        let blake3 = super::content_digest(&bytes);
+        let key = self.key(&blake3);
         let bytes = bytes::Bytes::from(bytes);
         self.retry
             .run(|| async {
@@ -171,7 +170,7 @@ impl Store for S3Store {
             .await?;
         Ok(Locator::S3 {
             bucket: self.bucket.clone(),
-            sha256,
+            blake3,
         })
     }
 
@@ -217,7 +216,7 @@ impl Store for S3Store {
             let bytes = std::fs::read(path).map_err(io)?;
             return self.put(bytes).await;
         }
-        let mut hasher = sha2::Sha256::new();
+        let mut hasher = blake3::Hasher::new();
         let mut file = std::fs::File::open(path).map_err(io)?;
         let mut buf = vec![0u8; MULTIPART_THRESHOLD];
         loop {
@@ -227,25 +226,25 @@ impl Store for S3Store {
             }
             hasher.update(&buf[..n]);
         }
-        let sha256: [u8; 32] = hasher.finalize().into();
-        self.retry.run(|| self.upload_parts(path, &sha256)).await?;
+        let blake3: [u8; 32] = hasher.finalize().into();
+        self.retry.run(|| self.upload_parts(path, &blake3)).await?;
         Ok(Locator::S3 {
             bucket: self.bucket.clone(),
-            sha256,
+            blake3,
         })
     }
 }
 
 impl S3Store {
     /// One multipart upload attempt; aborted (best effort) when any part fails.
-    async fn upload_parts(&self, path: &Path, sha256: &[u8; 32]) -> Result<(), StoreError> {
+    async fn upload_parts(&self, path: &Path, digest: &[u8; 32]) -> Result<(), StoreError> {
         let io = |source| StoreError::Io {
             path: path.display().to_string(),
             source,
         };
         let mut upload = self
             .store
-            .put_multipart(&self.key(sha256))
+            .put_multipart(&self.key(digest))
             .await
             .map_err(map_error)?;
         let mut file = std::fs::File::open(path).map_err(io)?;

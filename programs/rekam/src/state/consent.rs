@@ -71,7 +71,7 @@ impl ConsentScope {
 
 #[derive(AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Debug, PartialEq, Eq)]
 pub struct KeyGrant {
-    /// SHA-256 of the key-grant object.
+    /// Content address of the key-grant object (its BLAKE3 digest, as in its locator).
     pub hash: [u8; 32],
     /// Where it is stored (a content address: CID, S3 key, or local name).
     #[max_len(MAX_LOCATOR_LEN)]

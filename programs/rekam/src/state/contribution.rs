@@ -23,8 +23,8 @@ pub struct Contribution {
     /// Protocol fee taken from the price.
     pub fee: u64,
     pub contributed_at: i64,
-    /// SHA-256 of the de-identified copy that was paid for (the research consent's key
-    /// grant hash at payment); the researcher refuses a copy that differs.
+    /// Content address (BLAKE3) of the de-identified copy that was paid for (the research
+    /// consent's key grant hash at payment); the researcher refuses a copy that differs.
     pub copy_hash: [u8; 32],
 }
 

@@ -28,7 +28,7 @@ pub fn disclose_one_lab_value(
     workdir: &Path,
 ) -> anyhow::Result<Shown> {
     let identity = patient_app.identity()?;
-    let holder = patient_app.signer()?.insecure_clone();
+    let holder = patient_app.signer()?;
     let own = OwnRecords::default();
     let presentation = patient_app.with_ctx(|ctx| {
         let record = own.open(ctx, &identity, lab, None)?;
