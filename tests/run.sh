@@ -37,6 +37,11 @@ export REKAM_TEST_S3_BUCKET="$REKAM_S3_BUCKET"
 export REKAM_TEST_S3_ACCESS_KEY="$REKAM_S3_ACCESS_KEY"
 export REKAM_TEST_S3_SECRET_KEY="$REKAM_S3_SECRET_KEY"
 
+# An independent implementation of record format 2 (Python's `cryptography`, no Rekam
+# code) checks every value of the known-answer vectors the Rust tests reproduce.
+python3 -c 'import cryptography' 2>/dev/null || python3 -m pip install --quiet 'cryptography>=42'
+python3 client/core/tests/vectors/record_v2_vectors.py
+
 cargo test --workspace --locked "$@"
 
 # The stateful fuzzer: a short seeded run (tests/fuzz/README.md; long runs are manual).

@@ -7,7 +7,6 @@ use rekam::{Attestation, Consent, Issuer, Patient};
 use rekam_client::chain::ChainClient;
 use rekam_client::crypto::Identity;
 use rekam_client::flows::{self, Ctx};
-use rekam_client::record::Envelope;
 use rekam_client::storage::{Locator, Store};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -77,6 +76,11 @@ impl App {
         let identity = crate::identity_file::load_checked(self, &wallet)?;
         self.identity = Some(identity.clone());
         Ok(identity)
+    }
+
+    /// Opens the patient's own records for this command (grants cached).
+    pub fn own_records(&self) -> &flows::records::OwnRecords {
+        &self.own
     }
 
     /// Forgets the cached identity (after a rotation switched the keystore file).
@@ -196,20 +200,6 @@ impl App {
         let today = (unix_now() / 86_400) as u16;
         self.with_ctx(|ctx| {
             flows::attest::attest_file(ctx, &clinic, patient, file, &Default::default(), today)
-        })
-    }
-
-    /// Opens one of the patient's own records (see `flows::records::OwnRecords`).
-    pub fn open_own(
-        &self,
-        patient: &Pubkey,
-        attestation: &Pubkey,
-        bytes: &[u8],
-        identity: &Identity,
-    ) -> anyhow::Result<Envelope> {
-        self.with_ctx(|ctx| {
-            self.own
-                .open_bytes(ctx, identity, patient, attestation, bytes)
         })
     }
 }

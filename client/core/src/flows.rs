@@ -36,6 +36,7 @@ pub mod rekey;
 pub mod rotate;
 pub mod rotate_issuer;
 pub mod setup;
+pub mod study;
 pub mod wallet;
 
 use anchor_lang::prelude::Pubkey;
@@ -67,6 +68,8 @@ pub enum FlowError {
     Refused(String),
     #[error(transparent)]
     Keystore(#[from] crate::crypto::keystore::KeystoreError),
+    #[error(transparent)]
+    Research(#[from] crate::research::ResearchError),
     #[error("async runtime: {0}")]
     Runtime(#[from] std::io::Error),
 }

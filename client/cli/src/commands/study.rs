@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use anchor_lang::prelude::Pubkey;
 use anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent;
 use anyhow::{anyhow, bail, Context};
-use rekam::{Attestation, Config, Consent, Contribution, Study, StudyCriteria, StudyTerms};
+use rekam::{Attestation, Contribution, Study, StudyCriteria, StudyTerms};
 use rekam_client::research::{ResearchCopy, Verified};
-use rekam_client::storage::{self, Locator};
-use rekam_client::{ix, pda, record};
+use rekam_client::storage;
+use rekam_client::{flows, ix, pda, record};
 use serde::{Deserialize, Serialize};
 use solana_signer::Signer;
 
@@ -522,25 +522,12 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
 
 /// The study's ethics approval and the board that issued it (re-checked on chain).
 fn approval_of(app: &App, study: &Study) -> anyhow::Result<ix::StudyApproval> {
-    let approval: rekam::Attestation = app.fetch(&study.ethics_approval, "ethics approval")?;
-    Ok(ix::StudyApproval {
-        attestation: study.ethics_approval,
-        board: approval.issuer,
-    })
+    app.with_ctx(|ctx| flows::study::approval_of(ctx, study))
 }
 
 /// The deployment's payment mint and the token program that owns it.
 fn payment_mint(app: &App) -> anyhow::Result<(Pubkey, Pubkey)> {
-    let config: Config = app.fetch(&pda::config(&app.program_id()), "deployment config")?;
-    let mint = config.treasury_mint;
-    let account = app
-        .chain
-        .rpc
-        .get_account_with_commitment(&mint, app.chain.rpc.commitment())
-        .map_err(|err| rekam_client::chain::decode_error(&app.chain.url(), &err))?
-        .value
-        .with_context(|| format!("the deployment's mint {mint} does not exist"))?;
-    Ok((mint, account.owner))
+    app.with_ctx(flows::study::payment_mint)
 }
 
 fn describe(
@@ -801,86 +788,35 @@ pub fn contribute(
     study_key: &Pubkey,
     attestation_key: &Pubkey,
 ) -> anyhow::Result<Contributed> {
-    let pid = app.program_id();
-    let study: Study = app.fetch(study_key, "study")?;
-    let attestation: Attestation = app.fetch(attestation_key, "attestation")?;
     let (patient_key, patient) = app.own_patient()?;
-    if attestation.patient != patient_key {
-        bail!("attestation {attestation_key} is not about your patient profile {patient_key}");
-    }
-    if study.is_closed() {
-        bail!("study {study_key} is closed");
-    }
-    let contribution_key = pda::contribution(&pid, study_key, attestation_key);
-    if app
-        .chain
-        .fetch::<Contribution>(&contribution_key)?
-        .is_some()
-    {
-        bail!("attestation {attestation_key} was already contributed to study {study_key} (contribution {contribution_key}); a record is paid once per study");
-    }
-    let (_, token_program) = payment_mint(app)?;
-
-    // The patient's own record, checked against its attestation before anything is shared.
-    let locator = app.record_locator(attestation_key)?;
-    let store = app.store()?;
-    let bytes = App::block_on(store.get(&locator))?
-        .with_context(|| format!("cannot fetch your record {locator}"))?;
     let identity = app.identity()?;
-    let envelope = app.open_own(&patient_key, attestation_key, &bytes, &identity)?;
-    envelope.check(&pid, attestation_key, &attestation)?;
-
-    // Built from the allow-list and refused if the identifier check finds anything.
-    let copy = ResearchCopy::build(&envelope, study_key)?;
-    let sealed = copy.seal(&study.terms.encryption_key)?;
-    let hash = storage::content_digest(&sealed);
-    let copy_locator = App::block_on(store.put(sealed))??;
-
     let signer = app.signer()?;
-    let ix = ix::study_contribute(
-        &pid,
-        ix::Contribute {
-            authority: &signer.pubkey(),
-            patient: &patient_key,
-            consent_index: patient.consents_created,
-            study: study_key,
-            approval: approval_of(app, &study)?,
-            mint: &study.mint,
-            token_program: &token_program,
-            attestation: attestation_key,
-            issuer: &attestation.issuer,
-        },
-        rekam::KeyGrant {
-            hash,
-            locator: copy_locator.compact(),
-        },
-    );
-    let signature = match app.chain.send(&[ix], &signer, &[]) {
-        Ok(signature) => signature,
-        Err(err) => {
-            // Nothing half-done: no stored copy without its contribution.
-            let cleanup = App::block_on(store.delete(&copy_locator))?;
-            let note = match cleanup {
-                Ok(()) => "the stored copy was deleted".to_string(),
-                Err(e) => format!("the stored copy {copy_locator} could not be deleted: {e}"),
-            };
-            return Err(anyhow::Error::new(err)
-                .context(format!("the study refused the contribution ({note})")));
-        }
-    };
-    let contribution: Contribution = app.fetch(&contribution_key, "contribution")?;
-    let token_account = pda::associated_token(&signer.pubkey(), &study.mint, &token_program);
+    let done = app.with_ctx(|ctx| {
+        flows::study::contribute(
+            ctx,
+            &flows::study::Contributor {
+                signer: &*signer,
+                identity: &identity,
+                own: app.own_records(),
+                patient_key,
+                patient,
+            },
+            study_key,
+            attestation_key,
+        )
+    })?;
+    crate::app::warn_skipped_memos(attestation_key, &done.skipped_memos);
     Ok(Contributed {
         study: study_key.to_string(),
         attestation: attestation_key.to_string(),
-        contribution: contribution_key.to_string(),
-        consent: contribution.consent.to_string(),
-        copy: copy_locator.to_string(),
-        payout: contribution.payout,
-        fee: contribution.fee,
-        token_account: token_account.to_string(),
-        balance: token_balance(&app.chain, &token_account),
-        signature,
+        contribution: done.contribution_key.to_string(),
+        consent: done.contribution.consent.to_string(),
+        copy: done.copy.to_string(),
+        payout: done.contribution.payout,
+        fee: done.contribution.fee,
+        token_account: done.token_account.to_string(),
+        balance: token_balance(&app.chain, &done.token_account),
+        signature: done.signature,
     })
 }
 
@@ -932,7 +868,6 @@ pub fn fetch(app: &mut App, study_key: &Pubkey, out_dir: &Path) -> anyhow::Resul
     }
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
-    let store = app.store()?;
     let signer = app.signer()?;
     let found = rows(app, study_key)?;
     let bar = progress::bar(app.settings.output, found.len() as u64, "fetching");
@@ -941,15 +876,7 @@ pub fn fetch(app: &mut App, study_key: &Pubkey, out_dir: &Path) -> anyhow::Resul
         // One refused or unreadable contribution (e.g. a patient revoked their research
         // consent) does not stop the others; it is reported in its row.
         let mut r = row(&key, &c);
-        match fetch_one(
-            app,
-            study_key,
-            &c,
-            out_dir,
-            store.as_ref(),
-            &identity,
-            &signer,
-        ) {
+        match fetch_one(app, study_key, &c, out_dir, &identity, &*signer) {
             Ok((copy, verified, path)) => {
                 r.verified = Some(true);
                 r.kind = Some(copy.kind.clone());
@@ -973,51 +900,18 @@ pub fn fetch(app: &mut App, study_key: &Pubkey, out_dir: &Path) -> anyhow::Resul
     })
 }
 
-/// Reads one contribution: receipt first, then download, hash check, decryption and
-/// verification against its attestation; writes the de-identified Bundle.
+/// Reads one contribution (`flows::study::read_contribution`) and writes the de-identified
+/// Bundle.
 fn fetch_one(
     app: &App,
     study_key: &Pubkey,
     c: &Contribution,
     out_dir: &Path,
-    store: &dyn storage::Store,
     identity: &rekam_client::crypto::Identity,
     signer: &dyn solana_signer::Signer,
 ) -> anyhow::Result<(ResearchCopy, Verified, PathBuf)> {
-    let consent: Consent = app.fetch(&c.consent, "research consent")?;
-    // The copy paid for is on record; a key grant updated since points at another one.
-    if consent.key_grant.hash != c.copy_hash {
-        bail!(
-            "the copy of {} was replaced after payment (the consent's key grant no longer matches the contribution); nothing was read",
-            c.attestation
-        );
-    }
-    let attestation: Attestation = app.fetch(&c.attestation, "attestation")?;
-    let receipt = ix::access_record(
-        &app.program_id(),
-        &signer.pubkey(),
-        &consent.patient,
-        &c.consent,
-        &c.attestation,
-        &attestation.issuer,
-        consent.access_count,
-        consent.purpose,
-    );
-    app.chain
-        .send(&[receipt], signer, &[])
-        .with_context(|| format!("the read of {} was refused on-chain", c.attestation))?;
-    let locator = Locator::from_compact(&consent.key_grant.locator, &consent.key_grant.hash)?;
-    let sealed = App::block_on(store.get(&locator))?
-        .with_context(|| format!("cannot fetch the copy {locator}"))?;
-    if storage::content_digest(&sealed) != consent.key_grant.hash {
-        bail!(
-            "copy {locator} does not match the hash in consent {}",
-            c.consent
-        );
-    }
-    let copy = ResearchCopy::open(&sealed, identity)?;
-    // The identifier check first: a copy with anything identifying is refused, not written.
-    let verified = copy.verify(study_key, &c.attestation, &attestation)?;
+    let (copy, verified) =
+        app.with_ctx(|ctx| flows::study::read_contribution(ctx, signer, identity, study_key, c))?;
     let path = out_dir.join(format!("{}.json", c.attestation));
     crate::commands::records::write_bundle(&path, &serde_json::to_vec_pretty(&copy.bundle)?)?;
     Ok((copy, verified, path))
