@@ -7,12 +7,11 @@
 use std::path::{Path, PathBuf};
 
 use anchor_lang::prelude::Pubkey;
-use anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent;
 use anyhow::{anyhow, bail, Context};
-use rekam::{Attestation, Contribution, Study, StudyCriteria, StudyTerms};
+use rekam::{Contribution, Study, StudyCriteria, StudyTerms};
 use rekam_client::research::{ResearchCopy, Verified};
 use rekam_client::storage;
-use rekam_client::{flows, ix, pda, record};
+use rekam_client::{flows, pda, record};
 use serde::{Deserialize, Serialize};
 use solana_signer::Signer;
 
@@ -520,11 +519,6 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
     }
 }
 
-/// The study's ethics approval and the board that issued it (re-checked on chain).
-fn approval_of(app: &App, study: &Study) -> anyhow::Result<ix::StudyApproval> {
-    app.with_ctx(|ctx| flows::study::approval_of(ctx, study))
-}
-
 /// The deployment's payment mint and the token program that owns it.
 fn payment_mint(app: &App) -> anyhow::Result<(Pubkey, Pubkey)> {
     app.with_ctx(flows::study::payment_mint)
@@ -663,30 +657,22 @@ pub fn propose(app: &mut App, args: &ProposeArgs) -> anyhow::Result<Proposed> {
 
 /// The ethics board (the signer's issuer) approves a terms file.
 pub fn approve(app: &mut App, terms_path: &Path, valid_days: u16) -> anyhow::Result<Approved> {
-    let pid = app.program_id();
-    let (file, _, hash) = TermsFile::load(terms_path, &pid)?;
+    let (file, _, hash) = TermsFile::load(terms_path, &app.program_id())?;
     let (issuer_key, issuer) = app.own_issuer()?;
-    if issuer.roles & rekam::roles::ETHICS_BOARD == 0 {
-        bail!("issuer {issuer_key} is not an ethics board; only ethics boards approve studies");
-    }
     let today = u16::try_from(unix_now() / 86_400)?;
     let signer = app.signer()?;
-    let ix = ix::ethics_approval_issue(
-        &pid,
-        &signer.pubkey(),
-        &signer.pubkey(),
-        &issuer_key,
-        hash,
-        today,
-        if valid_days == 0 {
-            0
-        } else {
-            today.saturating_add(valid_days)
-        },
-    );
-    let signature = app.chain.send(&[ix], &signer, &[])?;
+    let (approval, signature) = app.with_ctx(|ctx| {
+        flows::study::approve(
+            ctx,
+            &*signer,
+            (&issuer_key, &issuer),
+            hash,
+            today,
+            valid_days,
+        )
+    })?;
     Ok(Approved {
-        approval: pda::attestation(&pid, &issuer_key, &hash).to_string(),
+        approval: approval.to_string(),
         study: file.study,
         terms_hash: file.terms_hash,
         signature,
@@ -700,57 +686,18 @@ pub fn open(
     budget: u64,
     source: Option<Pubkey>,
 ) -> anyhow::Result<StudyOut> {
-    let pid = app.program_id();
-    let (file, terms, hash) = TermsFile::load(terms_path, &pid)?;
+    let (file, terms, hash) = TermsFile::load(terms_path, &app.program_id())?;
     let signer = app.signer()?;
-    if file.researcher != signer.pubkey().to_string() {
-        bail!(
-            "the terms name researcher {}; sign with that wallet",
-            file.researcher
-        );
-    }
-    let (mint, token_program) = payment_mint(app)?;
-    if file.mint != mint.to_string() {
-        bail!(
-            "the terms pay in {}, but this deployment pays in {mint}",
-            file.mint
-        );
-    }
-    // The approval: an EthicsApproval over this hash by one of the ethics boards.
-    let mut approval = None;
-    for (board, issuer) in app.chain.list::<rekam::Issuer>(None)? {
-        if issuer.roles & rekam::roles::ETHICS_BOARD == 0 {
-            continue;
-        }
-        let key = pda::attestation(&pid, &board, &hash);
-        if let Some(a) = app.chain.fetch::<Attestation>(&key)? {
-            approval = Some((key, a));
-            break;
-        }
-    }
-    let approval = approval.ok_or_else(|| {
-        anyhow!(
-            "no ethics board has approved these terms (hash {}) yet",
-            file.terms_hash
-        )
-    })?;
-    let source =
-        source.unwrap_or_else(|| pda::associated_token(&signer.pubkey(), &mint, &token_program));
-    let ix = ix::study_open(
-        &pid,
-        &signer.pubkey(),
-        &mint,
-        &token_program,
-        &source,
-        &approval.0,
-        &approval.1.issuer,
-        rekam::StudyOpenArgs {
-            id: file.id,
-            terms,
-            budget,
-        },
-    );
-    let signature = app.chain.send(&[ix], &signer, &[])?;
+    let opening = flows::study::Opening {
+        researcher: &file.researcher.parse()?,
+        id: file.id,
+        mint: &file.mint.parse()?,
+        terms,
+        terms_hash: hash,
+        budget,
+        source,
+    };
+    let signature = app.with_ctx(|ctx| flows::study::open(ctx, &*signer, &opening))?;
     show(app, &file.study.parse()?, Some(signature))
 }
 
@@ -760,23 +707,9 @@ pub fn top_up(
     amount: u64,
     source: Option<Pubkey>,
 ) -> anyhow::Result<StudyOut> {
-    let pid = app.program_id();
-    let study: Study = app.fetch(study_key, "study")?;
-    let (_, token_program) = payment_mint(app)?;
     let signer = app.signer()?;
-    let source = source
-        .unwrap_or_else(|| pda::associated_token(&signer.pubkey(), &study.mint, &token_program));
-    let ix = ix::study_top_up(
-        &pid,
-        &signer.pubkey(),
-        study_key,
-        approval_of(app, &study)?,
-        &study.mint,
-        &token_program,
-        &source,
-        amount,
-    );
-    let signature = app.chain.send(&[ix], &signer, &[])?;
+    let signature =
+        app.with_ctx(|ctx| flows::study::top_up(ctx, &*signer, study_key, amount, source))?;
     show(app, study_key, Some(signature))
 }
 
@@ -920,31 +853,9 @@ fn fetch_one(
 /// Closes the study; the refund goes to the researcher's associated token account
 /// (created first if missing).
 pub fn close(app: &mut App, study_key: &Pubkey) -> anyhow::Result<Closed> {
-    let pid = app.program_id();
-    let study: Study = app.fetch(study_key, "study")?;
-    if study.is_closed() {
-        bail!("study {study_key} is already closed");
-    }
-    let (_, token_program) = payment_mint(app)?;
     let signer = app.signer()?;
-    let refund_to = pda::associated_token(&study.researcher, &study.mint, &token_program);
-    let create = create_associated_token_account_idempotent(
-        &signer.pubkey(),
-        &study.researcher,
-        &study.mint,
-        &token_program,
-    );
-    let ix = ix::study_close(
-        &pid,
-        &signer.pubkey(),
-        &study.researcher,
-        study_key,
-        approval_of(app, &study)?,
-        &study.mint,
-        &token_program,
-        &refund_to,
-    );
-    let signature = app.chain.send(&[create, ix], &signer, &[])?;
+    let (refund_to, signature) =
+        app.with_ctx(|ctx| flows::study::close(ctx, &*signer, study_key))?;
     let s: Study = app.fetch(study_key, "study")?;
     Ok(Closed {
         study: study_key.to_string(),

@@ -197,3 +197,164 @@ pub fn read_contribution(
     let verified = copy.verify(study_key, &c.attestation, &attestation)?;
     Ok((copy, verified))
 }
+
+/// The ethics board (`board`, an issuer whose authority is `signer`) approves the terms
+/// whose hash is `terms_hash`; returns the approval's address and the signature.
+pub fn approve(
+    ctx: &Ctx,
+    signer: &dyn Signer,
+    board: (&Pubkey, &rekam::Issuer),
+    terms_hash: [u8; 32],
+    today: u16,
+    valid_days: u16,
+) -> Result<(Pubkey, String), FlowError> {
+    let (issuer_key, issuer) = board;
+    if issuer.roles & rekam::roles::ETHICS_BOARD == 0 {
+        return Err(FlowError::Refused(format!(
+            "issuer {issuer_key} is not an ethics board; only ethics boards approve studies"
+        )));
+    }
+    let pid = ctx.program_id();
+    let ix = ix::ethics_approval_issue(
+        &pid,
+        &signer.pubkey(),
+        &signer.pubkey(),
+        issuer_key,
+        terms_hash,
+        today,
+        if valid_days == 0 {
+            0
+        } else {
+            today.saturating_add(valid_days)
+        },
+    );
+    let signature = ctx.chain.send(&[ix], signer, &[])?;
+    Ok((pda::attestation(&pid, issuer_key, &terms_hash), signature))
+}
+
+/// What a researcher opens a study with: the terms as proposed and approved.
+pub struct Opening<'a> {
+    pub researcher: &'a Pubkey,
+    pub id: u64,
+    pub mint: &'a Pubkey,
+    pub terms: rekam::StudyTerms,
+    pub terms_hash: [u8; 32],
+    pub budget: u64,
+    /// The token account the budget comes from (default: the researcher's associated one).
+    pub source: Option<Pubkey>,
+}
+
+/// Opens the study of approved terms, moving `budget` into its escrow; returns the
+/// signature. The approval is found among the ethics boards' attestations.
+pub fn open(ctx: &Ctx, signer: &dyn Signer, o: &Opening) -> Result<String, FlowError> {
+    let pid = ctx.program_id();
+    if *o.researcher != signer.pubkey() {
+        return Err(FlowError::Refused(format!(
+            "the terms name researcher {}; sign with that wallet",
+            o.researcher
+        )));
+    }
+    let (mint, token_program) = payment_mint(ctx)?;
+    if *o.mint != mint {
+        return Err(FlowError::Refused(format!(
+            "the terms pay in {}, but this deployment pays in {mint}",
+            o.mint
+        )));
+    }
+    // The approval: an EthicsApproval over this hash by one of the ethics boards.
+    let mut approval = None;
+    for (board, issuer) in ctx.chain.list::<rekam::Issuer>(None)? {
+        if issuer.roles & rekam::roles::ETHICS_BOARD == 0 {
+            continue;
+        }
+        let key = pda::attestation(&pid, &board, &o.terms_hash);
+        if let Some(a) = ctx.chain.fetch::<Attestation>(&key)? {
+            approval = Some((key, a));
+            break;
+        }
+    }
+    let (approval_key, approval) = approval.ok_or_else(|| {
+        FlowError::Refused(format!(
+            "no ethics board has approved these terms (hash {}) yet",
+            hex::encode(o.terms_hash)
+        ))
+    })?;
+    let source = o
+        .source
+        .unwrap_or_else(|| pda::associated_token(&signer.pubkey(), &mint, &token_program));
+    let ix = ix::study_open(
+        &pid,
+        &signer.pubkey(),
+        &mint,
+        &token_program,
+        &source,
+        &approval_key,
+        &approval.issuer,
+        rekam::StudyOpenArgs {
+            id: o.id,
+            terms: o.terms,
+            budget: o.budget,
+        },
+    );
+    Ok(ctx.chain.send(&[ix], signer, &[])?)
+}
+
+/// Adds `amount` to an open study's escrow; returns the signature.
+pub fn top_up(
+    ctx: &Ctx,
+    signer: &dyn Signer,
+    study_key: &Pubkey,
+    amount: u64,
+    source: Option<Pubkey>,
+) -> Result<String, FlowError> {
+    let study: Study = ctx.account(study_key, "study")?;
+    let (_, token_program) = payment_mint(ctx)?;
+    let source = source
+        .unwrap_or_else(|| pda::associated_token(&signer.pubkey(), &study.mint, &token_program));
+    let ix = ix::study_top_up(
+        &ctx.program_id(),
+        &signer.pubkey(),
+        study_key,
+        approval_of(ctx, &study)?,
+        &study.mint,
+        &token_program,
+        &source,
+        amount,
+    );
+    Ok(ctx.chain.send(&[ix], signer, &[])?)
+}
+
+/// Closes a study; the refund goes to the researcher's associated token account (created
+/// first if missing). Returns the refund account and the signature.
+pub fn close(
+    ctx: &Ctx,
+    signer: &dyn Signer,
+    study_key: &Pubkey,
+) -> Result<(Pubkey, String), FlowError> {
+    use anchor_spl::associated_token::spl_associated_token_account::instruction::create_associated_token_account_idempotent;
+    let study: Study = ctx.account(study_key, "study")?;
+    if study.is_closed() {
+        return Err(FlowError::Refused(format!(
+            "study {study_key} is already closed"
+        )));
+    }
+    let (_, token_program) = payment_mint(ctx)?;
+    let refund_to = pda::associated_token(&study.researcher, &study.mint, &token_program);
+    let create = create_associated_token_account_idempotent(
+        &signer.pubkey(),
+        &study.researcher,
+        &study.mint,
+        &token_program,
+    );
+    let ix = ix::study_close(
+        &ctx.program_id(),
+        &signer.pubkey(),
+        &study.researcher,
+        study_key,
+        approval_of(ctx, &study)?,
+        &study.mint,
+        &token_program,
+        &refund_to,
+    );
+    Ok((refund_to, ctx.chain.send(&[create, ix], signer, &[])?))
+}
