@@ -13,6 +13,7 @@
 //! - [`guardians`]: the patient names guardians; the emergency key split M-of-N.
 //! - [`identity`]: the signer's keystore identity, checked against the chain's keys.
 //! - [`records`]: find a record's locator on chain, open the patient's own records.
+//! - [`passport`]: a QR card of chosen facts (create), read and verified offline and live.
 //! - [`present`]: list a record's claims, disclose chosen claims, verify a presentation.
 //! - [`rekey`]: re-encrypt the patient's records under fresh data keys.
 //! - [`rotate`]: rotate the patient's encryption key, re-keying every record.
@@ -29,6 +30,7 @@ pub mod emergency;
 pub mod grant;
 pub mod guardians;
 pub mod identity;
+pub mod passport;
 pub mod present;
 pub mod records;
 pub mod recovery;
