@@ -14,6 +14,7 @@ pub mod identity;
 pub mod init;
 pub mod issuer;
 pub mod localnet;
+pub mod passport;
 pub mod patient;
 pub mod records;
 pub mod recovery;
