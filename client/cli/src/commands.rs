@@ -18,6 +18,7 @@ pub mod passport;
 pub mod patient;
 pub mod records;
 pub mod recovery;
+pub mod shc;
 pub mod study;
 pub mod verify;
 pub mod wallet;

@@ -414,7 +414,9 @@ fn passport_create_verify_and_every_refusal() {
     );
     assert_eq!(
         verifier.fails(&["passport", "verify", &shc_qr]),
-        "error: this QR code holds a SMART Health Card (shc:/), not a Rekam passport\n"
+        // The start of the SMART Health Cards spec's example card: its issuer's key
+        // (kid 3Kfdg-...) is anchored by no issuer here.
+        "error: the SMART Health Card's key 3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s is not anchored on-chain by any issuer\n"
     );
     let truncated = &text[..text.len() - 9];
     assert_eq!(

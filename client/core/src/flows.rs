@@ -19,6 +19,7 @@
 //! - [`rotate`]: rotate the patient's encryption key, re-keying every record.
 //! - [`rotate_issuer`]: rotate a clinic's encryption key, re-keying what it attested.
 //! - [`recovery`]: a guardian proposes a recovery (replacing a stale one atomically).
+//! - [`shc`]: SMART Health Cards: the issuer key anchored on-chain, export, checks.
 //! - [`setup`]: faucet airdrops, a test mint, balances, the deployment's initialization.
 //! - [`wallet`]: new keypair files the Solana CLI reads.
 
@@ -38,6 +39,7 @@ pub mod rekey;
 pub mod rotate;
 pub mod rotate_issuer;
 pub mod setup;
+pub mod shc;
 pub mod wallet;
 
 use anchor_lang::prelude::Pubkey;

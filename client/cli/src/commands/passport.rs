@@ -26,6 +26,12 @@ pub enum Command {
         after_help = "Example:\n  rekam passport create --claim 7xKX...Qm3d#immunization.0 --claim 7xKX...Qm3d#age_over_18 --out card.png"
     )]
     Create(CreateArgs),
+    /// Clinic: a SMART Health Card of immunizations you attested, signed by your
+    /// anchored ES256 key.
+    #[command(
+        after_help = "Example:\n  rekam -k clinic.json passport shc 7xKX...Qm3d --signing-key shc-key.p8 --out card.smart-health-card --qr card.png"
+    )]
+    Shc(crate::commands::shc::ExportArgs),
     /// Anyone: read a card (a PNG with its QR code, or its text) and verify it.
     #[command(after_help = "Example:\n  rekam passport verify photo-of-card.png")]
     Verify(VerifyArgs),
@@ -112,6 +118,7 @@ pub fn run(settings: &Settings, cmd: Command) -> anyhow::Result<()> {
     match cmd {
         Command::Create(args) => create(settings, args),
         Command::Verify(args) => verify(settings, args),
+        Command::Shc(args) => crate::commands::shc::export(settings, args),
     }
 }
 
@@ -246,8 +253,11 @@ fn verify(settings: &Settings, args: VerifyArgs) -> anyhow::Result<()> {
     } else {
         std::fs::read(&args.input).with_context(|| format!("cannot read {}", args.input))?
     };
-    let card = passport::read_card(&input)?;
     let app = App::new(settings);
+    if let Some(jws) = rekam_client::flows::shc::jws_of(&input) {
+        return crate::commands::shc::verify(settings, &app, &jws?, args.offline);
+    }
+    let card = passport::read_card(&input)?;
     let chain = (!args.offline).then_some(&app.chain);
     let verdict = passport::verify_card(&app.program_id(), chain, card, unix_now() as u64);
     let ok = verdict.verified;

@@ -61,6 +61,28 @@ impl Qr {
         Err(QrError::TooLarge(data.len()))
     }
 
+    /// A SMART Health Card's QR text: `shc:/` in byte mode, then the digits in numeric
+    /// mode (the spec's two segments), at error correction L, the smallest version.
+    pub fn encode_shc(text: &str) -> Result<Self, QrError> {
+        let digits = text.strip_prefix("shc:/").unwrap_or(text);
+        for version in 1..=40 {
+            let mut bits = Bits::new(Version::Normal(version));
+            if bits.push_byte_data(b"shc:/").is_err()
+                || bits.push_numeric_data(digits.as_bytes()).is_err()
+                || bits.push_terminator(EcLevel::L).is_err()
+            {
+                continue;
+            }
+            if let Ok(code) = QrCode::with_bits(bits, EcLevel::L) {
+                return Ok(Self {
+                    code,
+                    bytes: text.len(),
+                });
+            }
+        }
+        Err(QrError::TooLarge(text.len()))
+    }
+
     pub fn version(&self) -> i16 {
         match self.code.version() {
             Version::Normal(v) | Version::Micro(v) => v,
