@@ -3,8 +3,8 @@
 //! the chain, the clinic exports a card of a vaccination it attested (file and numeric QR),
 //! an independent implementation (`jose`, pinned in .ci/oracles) verifies the JWS and the
 //! spec's rules, and `rekam passport verify` accepts the card only while its key is the one
-//! an active issuer anchored: a card signed by another key, a key replaced by a newer one
-//! and a suspended issuer are each refused with their own message.
+//! an active issuer anchored: a card signed by another key, a card whose key was replaced
+//! by a newer one and a suspended issuer are each refused with their own message.
 
 mod common;
 
@@ -246,11 +246,51 @@ fn shc_export_anchored_checked_by_jose_and_refused_unanchored() {
         )
     );
 
+    // A new key replaces the old one: cards signed with the old key are refused, the
+    // JWKS lists the new key, and a card signed with it verifies.
+    let key2 = dir.path().join("shc-key-2.p8");
+    let kid2 = s(
+        &clinic.ok(&[
+            "issuer",
+            "shc-key",
+            "--iss",
+            "https://clinic.example",
+            "--out",
+            key2.to_str().unwrap(),
+        ]),
+        "kid",
+    );
+    assert_ne!(kid2, kid);
+    assert_eq!(
+        verifier.ok(&["issuer", "jwks", &issuer])["keys"][0]["kid"],
+        kid2.as_str()
+    );
+    assert_eq!(
+        verifier.fails(&["passport", "verify", card.to_str().unwrap()]),
+        format!(
+            "error: the SMART Health Card's key {kid} is not anchored on-chain by any issuer\n"
+        )
+    );
+    let card2 = dir.path().join("card2.smart-health-card");
+    clinic.ok(&[
+        "passport",
+        "shc",
+        &vax,
+        "--signing-key",
+        key2.to_str().unwrap(),
+        "--out",
+        card2.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        verifier.ok(&["passport", "verify", card2.to_str().unwrap()])["kid"],
+        kid2.as_str()
+    );
+
     // Governance suspends the issuer: its card is refused.
     gov.ok(&["issuer", "suspend", &issuer]);
     assert_eq!(
-        verifier.fails(&["passport", "verify", card.to_str().unwrap()]),
-        format!("error: the SMART Health Card's key {kid} was anchored by issuer {issuer}, which is suspended\n")
+        verifier.fails(&["passport", "verify", card2.to_str().unwrap()]),
+        format!("error: the SMART Health Card's key {kid2} was anchored by issuer {issuer}, which is suspended\n")
     );
     validator.stop();
 }
