@@ -155,7 +155,12 @@ fn create(settings: &Settings, args: CreateArgs) -> anyhow::Result<()> {
             .iter()
             .map(|f| Line {
                 words: f.words.clone(),
-                attested_by: format!("issuer {}", f.issuer),
+                // The full address is in the QR code; the print fits the card.
+                attested_by: format!(
+                    "issuer {}…{}",
+                    &f.issuer[..6],
+                    &f.issuer[f.issuer.len() - 6..]
+                ),
             })
             .collect();
         card::svg(

@@ -79,7 +79,7 @@ pub fn svg(qr: &Qr, printed: &Printed) -> String {
         );
         y += 6.0;
     }
-    let height = (y + 8.0).max(qr_size + 26.0);
+    let height = (y + 8.0).max(qr_size + 32.0);
     format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}mm\" height=\"{height:.1}mm\" viewBox=\"0 0 {W} {height:.1}\" font-family=\"sans-serif\">\
 <rect x=\"0.5\" y=\"0.5\" width=\"{w1}\" height=\"{h1:.1}\" rx=\"4\" fill=\"#fff\" stroke=\"#333\" stroke-width=\"0.5\"/>\
