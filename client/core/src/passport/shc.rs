@@ -217,6 +217,29 @@ mod tests {
     }
 
     #[test]
+    fn smart_example_issuer_kids_are_their_thumbprints() {
+        // The two public keys of the SMART Health Cards project's example issuer
+        // (smart-on-fhir/health-cards, generate-examples/issuer/.well-known/jwks.json):
+        // each `kid` there is the RFC 7638 thumbprint of its x and y.
+        for (x, y, kid) in [
+            (
+                "11XvRWy1I2S0EyJlyf_bWfw_TQ5CJJNLw78bHXNxcgw",
+                "eZXwxvO1hvCY0KucrPfKo7yAyMT6Ajc3N7OkAB6VYy8",
+                "3Kfdg-XwP-7gXyywtUfUADwBumDOPKMQx-iELL11W9s",
+            ),
+            (
+                "PQHApUWm94mflvswQgAnfHlETMwJFqjUVSs7WU6LQy4",
+                "7mj8IO-8V5VZjDbRVsJINC_Rq5ai5CDhFX18ceRsLWQ",
+                "EBKOr72QQDcTBUuVzAzkfBTGew0ZA16GuWty64nS-sw",
+            ),
+        ] {
+            assert_eq!(thumbprint(x, y), kid);
+            let jwk = json!({"kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": kid});
+            assert_eq!(point_of(&jwk).map(|p| p.len()), Some(65));
+        }
+    }
+
+    #[test]
     fn signs_verifies_and_round_trips_the_numeric_form() {
         let key = SigningKey::generate();
         let jwk = key.public_jwk();
