@@ -24,9 +24,10 @@ for service in s3 ipfs; do
   started+=("$service")
 done
 
-# Outside oracles the tests compare against (FHIR.js, the OpenWallet SD-JWT library),
+# Outside oracles the tests compare against (FHIR.js, the OpenWallet SD-JWT library, jose),
 # pinned by .ci/oracles/package-lock.json.
-if [ ! -d .ci/oracles/node_modules/fhir ] || [ ! -d .ci/oracles/node_modules/@sd-jwt/core ]; then
+if [ ! -d .ci/oracles/node_modules/fhir ] || [ ! -d .ci/oracles/node_modules/@sd-jwt/core ] \
+   || [ ! -d .ci/oracles/node_modules/jose ]; then
   npm ci --prefix .ci/oracles --no-audit --no-fund --loglevel=error
 fi
 export REKAM_TEST_ORACLES="$PWD/.ci/oracles/node_modules"

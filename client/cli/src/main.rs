@@ -69,6 +69,9 @@ enum Command {
     /// Anyone: verify a presentation of claims.
     #[command(subcommand)]
     Presentation(commands::claims::PresentationCommand),
+    /// The health passport: a QR card of chosen facts (patient), verified by anyone.
+    #[command(subcommand)]
+    Passport(commands::passport::Command),
     /// Anyone: check an attestation's status, issuer and dates.
     Verify(commands::verify::Args),
     /// Patient: grant, list and revoke consents.
@@ -125,6 +128,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Claims(args) => commands::claims::claims(&settings, args),
         Command::Disclose(args) => commands::claims::disclose(&settings, args),
         Command::Presentation(cmd) => commands::claims::verify(&settings, cmd),
+        Command::Passport(cmd) => commands::passport::run(&settings, cmd),
         Command::Verify(args) => commands::verify::run(&settings, args),
         Command::Consent(cmd) => commands::consent::run(&settings, cmd),
         Command::Access(args) => commands::access::run(&settings, args),

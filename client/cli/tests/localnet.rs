@@ -176,6 +176,10 @@ fn demo_runs_the_story_on_an_embedded_validator() {
     assert_eq!(step("read after revocation"), "ConsentRevoked");
     assert_eq!(step("study contributions paid"), "3 patients");
     assert_eq!(step("researcher decrypted"), "3 verified copies");
+    assert_eq!(
+        step("passport"),
+        "green, then red: the attestation has been revoked"
+    );
     let deployment = &summary["deployment"];
     assert_eq!(
         deployment["config"].as_str(),

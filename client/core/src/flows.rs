@@ -13,11 +13,13 @@
 //! - [`guardians`]: the patient names guardians; the emergency key split M-of-N.
 //! - [`identity`]: the signer's keystore identity, checked against the chain's keys.
 //! - [`records`]: find a record's locator on chain, open the patient's own records.
+//! - [`passport`]: a QR card of chosen facts (create), read and verified offline and live.
 //! - [`present`]: list a record's claims, disclose chosen claims, verify a presentation.
 //! - [`rekey`]: re-encrypt the patient's records under fresh data keys.
 //! - [`rotate`]: rotate the patient's encryption key, re-keying every record.
 //! - [`rotate_issuer`]: rotate a clinic's encryption key, re-keying what it attested.
 //! - [`recovery`]: a guardian proposes a recovery (replacing a stale one atomically).
+//! - [`shc`]: SMART Health Cards: the issuer key anchored on-chain, export, checks.
 //! - [`setup`]: faucet airdrops, a test mint, balances, the deployment's initialization.
 //! - [`wallet`]: new keypair files the Solana CLI reads.
 
@@ -29,6 +31,7 @@ pub mod emergency;
 pub mod grant;
 pub mod guardians;
 pub mod identity;
+pub mod passport;
 pub mod present;
 pub mod records;
 pub mod recovery;
@@ -36,6 +39,7 @@ pub mod rekey;
 pub mod rotate;
 pub mod rotate_issuer;
 pub mod setup;
+pub mod shc;
 pub mod study;
 pub mod wallet;
 

@@ -7,6 +7,7 @@
 //! - [`pda`]: addresses, derived through the program crate's own seeds.
 //! - [`ix`]: typed instruction builders.
 //! - [`errors`]: program error codes decoded into their messages.
+//! - [`passport`]: the health passport, one QR code of chosen facts (`docs/passport.md`).
 //! - [`research`]: de-identified, verifiable research copies (`docs/research.md`).
 
 pub mod chain;
@@ -18,6 +19,7 @@ pub mod fhir;
 pub mod flows;
 pub mod ix;
 pub mod parts;
+pub mod passport;
 pub mod pda;
 pub mod private_file;
 pub mod record;

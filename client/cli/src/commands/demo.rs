@@ -2,7 +2,8 @@
 //! narrated: accreditation, a clinic attests three FHIR bundles, the patient grants a
 //! doctor, the doctor reads with an on-chain receipt, the patient revokes and the next
 //! read fails, a study approved by an ethics board pays three patients for de-identified
-//! copies (the researcher decrypts and verifies them), and the audit trail.
+//! copies (the researcher decrypts and verifies them), a passport of one vaccination
+//! (green, then red once the clinic revokes it), and the audit trail.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -19,6 +20,7 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 mod claims;
+mod passport;
 mod refusals;
 mod scoped;
 mod setup;
@@ -380,6 +382,9 @@ pub fn run(settings: &Settings, args: Args) -> anyhow::Result<()> {
         &mut steps,
         &say,
     )?;
+
+    let apps = (&mut patient_app, &mut clinic_app, &verifier);
+    passport::chapter(apps, &vaccination, workdir.path(), &mut steps, &say)?;
 
     let audit = rekam_client::flows::audit::trail(&patient_app.chain, &patient_key)?;
     let summary = DemoSummary {

@@ -67,6 +67,15 @@ pub enum Command {
     /// exists; then each patient re-issues its consent grants (`rekam identity rekey`).
     #[command(after_help = "Example:\n  rekam -k clinic.json issuer rotate-key")]
     RotateKey,
+    /// The issuer's own wallet: a new SMART Health Card signing key (ES256), anchored
+    /// on-chain by a memo in the Issuer account's history; it replaces any earlier one.
+    #[command(
+        after_help = "Example:\n  rekam -k clinic.json issuer shc-key --iss https://clinic.example --out shc-key.p8"
+    )]
+    ShcKey(crate::commands::shc::ShcKeyArgs),
+    /// The JWKS an issuer publishes for its SMART Health Cards, read from the chain.
+    #[command(after_help = "Example:\n  rekam issuer jwks <ISSUER>")]
+    Jwks(crate::commands::shc::JwksArgs),
     /// Show an issuer.
     #[command(after_help = "Example:\n  rekam issuer show <ISSUER>")]
     Show {
@@ -160,6 +169,11 @@ pub fn parse_key(hex_key: &str) -> anyhow::Result<[u8; 32]> {
 
 pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
     let mut app = App::new(settings);
+    let command = match command {
+        Command::ShcKey(args) => return crate::commands::shc::shc_key(settings, args),
+        Command::Jwks(args) => return crate::commands::shc::jwks(settings, args),
+        other => other,
+    };
     if let Command::RotateKey = command {
         return output::print(settings.output, &rotate_key(&mut app)?);
     }
@@ -214,7 +228,9 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             (issuer, Some(app.chain.send(&[ix], &signer, &[])?))
         }
         Command::Show { issuer } => (issuer, None),
-        Command::RotateKey => unreachable!("handled above"),
+        Command::RotateKey | Command::ShcKey(_) | Command::Jwks(_) => {
+            unreachable!("handled above")
+        }
     };
     let issuer: Issuer = app.fetch(&key, "issuer")?;
     output::print(settings.output, &describe(&key, &issuer, signature))
