@@ -13,12 +13,11 @@ use std::process::Command;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::AccountDeserialize;
 
+use common::refusals::{accredit, start_net};
 use common::*;
 use rekam_client::passport::qr::{read_grey_png, write_grey_png, Qr};
 use rekam_client::passport::Card;
 use serde_json::Value;
-use solana_commitment_config::CommitmentConfig;
-use solana_rpc_client::rpc_client::RpcClient;
 use solana_signer::Signer;
 
 /// A copy of a QR PNG as a phone camera might deliver it: colour, on a larger grey
@@ -114,23 +113,8 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
 #[test]
 fn passport_create_verify_and_every_refusal() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.yml");
-    std::fs::write(&config, "---\n").unwrap();
-    let env = vec![
-        ("REKAM_STORE".to_string(), "local".to_string()),
-        (
-            "REKAM_STORE_DIR".to_string(),
-            dir.path().join("store").display().to_string(),
-        ),
-        (
-            "REKAM_SOLANA_CONFIG".to_string(),
-            config.display().to_string(),
-        ),
-    ];
-    let validator = Validator::start(&dir.path().join("ledger"), &wallet_file(dir.path(), "gov"));
-    let url = validator.url.clone();
-    let rpc = RpcClient::new_with_commitment(url.clone(), CommitmentConfig::confirmed());
-    let (gov_kp, gov) = actor(dir.path(), "gov", &rpc, &url, &env);
+    let (validator, url, rpc, env, _store) = start_net(dir.path());
+    let (gov_kp, gov) = actor(dir.path(), "governance", &rpc, &url, &env);
     let (clinic_kp, clinic) = actor(dir.path(), "clinic", &rpc, &url, &env);
     let (patient_kp, patient) = actor(dir.path(), "patient", &rpc, &url, &env);
     let (_, verifier) = actor(dir.path(), "verifier", &rpc, &url, &env);
@@ -144,22 +128,7 @@ fn passport_create_verify_and_every_refusal() {
         "--fee-bps",
         "100",
     ]);
-    let clinic_key = s(&clinic.ok(&["identity"]), "encryption_key");
-    let issuer = s(
-        &gov.ok(&[
-            "issuer",
-            "accredit",
-            "--registry-id",
-            "CLINIC-P",
-            "--authority",
-            &clinic_kp.pubkey().to_string(),
-            "--encryption-key",
-            &clinic_key,
-            "--roles",
-            "clinic,lab",
-        ]),
-        "issuer",
-    );
+    let issuer = accredit(&gov, "CLINIC-P", &clinic_kp, &clinic, "clinic,lab");
     let patient_profile = s(&patient.ok(&["patient", "register"]), "patient");
     mallory.ok(&["patient", "register"]);
     let attest = |file: &str, extra: &[&str]| -> Vec<String> {

@@ -11,36 +11,19 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+use common::refusals::{accredit, start_net};
 use common::*;
 use rekam_client::passport::qr::decode_png;
 use rekam_client::passport::shc::SigningKey;
 use serde_json::{json, Value};
-use solana_commitment_config::CommitmentConfig;
-use solana_rpc_client::rpc_client::RpcClient;
-use solana_signer::Signer;
 
 #[test]
 fn shc_export_anchored_checked_by_jose_and_refused_unanchored() {
     let oracles = std::env::var("REKAM_TEST_ORACLES")
         .expect("REKAM_TEST_ORACLES is not set: run the suite with tests/run.sh");
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.yml");
-    std::fs::write(&config, "---\n").unwrap();
-    let env = vec![
-        ("REKAM_STORE".to_string(), "local".to_string()),
-        (
-            "REKAM_STORE_DIR".to_string(),
-            dir.path().join("store").display().to_string(),
-        ),
-        (
-            "REKAM_SOLANA_CONFIG".to_string(),
-            config.display().to_string(),
-        ),
-    ];
-    let validator = Validator::start(&dir.path().join("ledger"), &wallet_file(dir.path(), "gov"));
-    let url = validator.url.clone();
-    let rpc = RpcClient::new_with_commitment(url.clone(), CommitmentConfig::confirmed());
-    let (gov_kp, gov) = actor(dir.path(), "gov", &rpc, &url, &env);
+    let (validator, url, rpc, env, _store) = start_net(dir.path());
+    let (gov_kp, gov) = actor(dir.path(), "governance", &rpc, &url, &env);
     let (clinic_kp, clinic) = actor(dir.path(), "clinic", &rpc, &url, &env);
     let (_, patient) = actor(dir.path(), "patient", &rpc, &url, &env);
     let (_, verifier) = actor(dir.path(), "verifier", &rpc, &url, &env);
@@ -52,22 +35,7 @@ fn shc_export_anchored_checked_by_jose_and_refused_unanchored() {
         "--fee-bps",
         "100",
     ]);
-    let clinic_key = s(&clinic.ok(&["identity"]), "encryption_key");
-    let issuer = s(
-        &gov.ok(&[
-            "issuer",
-            "accredit",
-            "--registry-id",
-            "CLINIC-SHC",
-            "--authority",
-            &clinic_kp.pubkey().to_string(),
-            "--encryption-key",
-            &clinic_key,
-            "--roles",
-            "clinic,lab",
-        ]),
-        "issuer",
-    );
+    let issuer = accredit(&gov, "CLINIC-SHC", &clinic_kp, &clinic, "clinic,lab");
     let patient_profile = s(&patient.ok(&["patient", "register"]), "patient");
     let path = fixtures().join("vaccination-influenza.json");
     let attested = clinic.ok(&[

@@ -222,21 +222,15 @@ impl Render for VerdictView {
             v.valid_until
         );
         let mark = |ok: bool| if ok { "ok  " } else { "FAIL" };
-        for c in &v.offline_checks {
-            out.push_str(&format!(
-                "  offline {} {}: {}\n",
-                mark(c.ok),
-                c.check,
-                c.detail
-            ));
-        }
-        for c in &v.live_checks {
-            out.push_str(&format!(
-                "  live    {} {}: {}\n",
-                mark(c.ok),
-                c.check,
-                c.detail
-            ));
+        for (stage, checks) in [("offline", &v.offline_checks), ("live   ", &v.live_checks)] {
+            for c in checks {
+                out.push_str(&format!(
+                    "  {stage} {} {}: {}\n",
+                    mark(c.ok),
+                    c.check,
+                    c.detail
+                ));
+            }
         }
         for f in &v.facts {
             let colour = if f.green { "GREEN" } else { "RED  " };
