@@ -2,9 +2,10 @@
 //! localnet`: the clinic anchors its ES256 key on-chain, `rekam issuer jwks` prints it from
 //! the chain, the clinic exports a card of a vaccination it attested (file and numeric QR),
 //! an independent implementation (`jose`, pinned in .ci/oracles) verifies the JWS and the
-//! spec's rules, and `rekam passport verify` accepts the card only while its key is the one
-//! an active issuer anchored: a card signed by another key, a card whose key was replaced
-//! by a newer one and a suspended issuer are each refused with their own message.
+//! spec's rules, and `rekam passport verify` accepts the card only while its key is anchored
+//! (with a secp256r1 proof of possession, checked by the validator's precompile) by an
+//! active issuer and not retired: a card signed by another key, a card whose key was
+//! retired and a suspended issuer are each refused with their own message.
 
 mod common;
 
@@ -65,12 +66,12 @@ fn shc_export_anchored_checked_by_jose_and_refused_unanchored() {
     // Before any key is anchored: nothing to publish, nothing to sign with.
     assert_eq!(
         verifier.fails(&["issuer", "jwks", &issuer]),
-        format!("error: issuer {issuer} has anchored no SMART Health Card key\n")
+        format!("error: issuer {issuer} has no SMART Health Card key in use (none anchored, or all retired)\n")
     );
     let key_file = dir.path().join("shc-key.p8");
     assert_eq!(
         clinic.fails(&["issuer", "shc-key", "--iss", "http://clinic.example", "--out", key_file.to_str().unwrap()]),
-        "error: --iss must be an https:// URL without a trailing slash, not \"http://clinic.example\"\n"
+        "error: --iss must be an https:// URL of at most 96 printable characters without a trailing slash, not \"http://clinic.example\"\n"
     );
     let anchored = clinic.ok(&[
         "issuer",
@@ -81,6 +82,11 @@ fn shc_export_anchored_checked_by_jose_and_refused_unanchored() {
         key_file.to_str().unwrap(),
     ]);
     let kid = s(&anchored, "kid");
+    // The key's account, at its thumbprint's address, read back from the validator.
+    let stored: rekam::ShcKey = common::fetch(&rpc, &s(&anchored, "account"));
+    assert_eq!(stored.issuer.to_string(), issuer);
+    assert_eq!(stored.iss, "https://clinic.example");
+    assert_eq!(stored.retired_at, 0);
     let jwks = verifier.ok(&["issuer", "jwks", &issuer]);
     assert_eq!(jwks["keys"][0]["kid"], kid.as_str(), "{jwks}");
     let jwks_file = dir.path().join("jwks.json");
@@ -140,6 +146,59 @@ fn shc_export_anchored_checked_by_jose_and_refused_unanchored() {
     assert_eq!(
         entries[1]["resource"]["vaccineCode"]["coding"][0]["code"],
         "140"
+    );
+
+    // A card of the vaccination and the lab results of a second record (SMART's
+    // laboratory profile): jose verifies it too, and Rekam lists every fact.
+    let lab_path = fixtures().join("lab-hba1c.json");
+    let lab_records = clinic.ok(&[
+        "attest",
+        lab_path.to_str().unwrap(),
+        "--patient",
+        &patient_profile,
+    ]);
+    let lab = lab_records["attested"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| s(a, "attestation"))
+        .find(|a| {
+            patient.ok(&["claims", a])["claims"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["name"] == "observation.0")
+        })
+        .unwrap();
+    let both = dir.path().join("both.smart-health-card");
+    let exported_both = clinic.ok(&[
+        "passport",
+        "shc",
+        &vax,
+        &lab,
+        "--signing-key",
+        key_file.to_str().unwrap(),
+        "--out",
+        both.to_str().unwrap(),
+    ]);
+    assert_eq!(exported_both["immunizations"], 1, "{exported_both}");
+    let labs = exported_both["lab_results"].as_u64().unwrap();
+    assert!(labs >= 1, "{exported_both}");
+    let (ok, v2) = jose(&both, None);
+    assert!(ok, "{v2}");
+    assert_eq!(v2["problems"], json!([]));
+    assert!(v2["payload"]["vc"]["type"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("https://smarthealth.cards#laboratory")));
+    let listed = verifier.ok(&["passport", "verify", both.to_str().unwrap()]);
+    assert_eq!(listed["lab_results"].as_array().unwrap().len() as u64, labs);
+    assert!(
+        listed["lab_results"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("Lab result LOINC "),
+        "{listed}"
     );
 
     // Rekam's verifier, from the file and from the QR image.
@@ -209,13 +268,13 @@ fn shc_export_anchored_checked_by_jose_and_refused_unanchored() {
             dir.path().join("x.smart-health-card").to_str().unwrap(),
         ]),
         format!(
-            "error: this signing key ({}) is not the key issuer {issuer} anchored last ({kid})\n",
+            "error: this signing key ({}) is not anchored for issuer {issuer} (rekam issuer shc-key)\n",
             rogue.kid()
         )
     );
 
-    // A new key replaces the old one: cards signed with the old key are refused, the
-    // JWKS lists the new key, and a card signed with it verifies.
+    // A second key: both are in the JWKS and both sign valid cards, until the first is
+    // retired; then its cards are refused and the JWKS lists the second alone.
     let key2 = dir.path().join("shc-key-2.p8");
     let kid2 = s(
         &clinic.ok(&[
@@ -229,15 +288,47 @@ fn shc_export_anchored_checked_by_jose_and_refused_unanchored() {
         "kid",
     );
     assert_ne!(kid2, kid);
+    let kids = |jwks: Value| -> Vec<String> {
+        jwks["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| s(k, "kid"))
+            .collect()
+    };
+    let both = kids(verifier.ok(&["issuer", "jwks", &issuer]));
+    assert_eq!(both.len(), 2);
+    assert!(both.contains(&kid) && both.contains(&kid2), "{both:?}");
     assert_eq!(
-        verifier.ok(&["issuer", "jwks", &issuer])["keys"][0]["kid"],
-        kid2.as_str()
+        verifier.ok(&["passport", "verify", card.to_str().unwrap()])["kid"],
+        kid.as_str()
+    );
+    let retired = clinic.ok(&["issuer", "shc-key-retire", &kid]);
+    assert_eq!(retired["kid"], kid.as_str());
+    assert!(retired["retired_at"].as_i64().unwrap() > 0);
+    assert_eq!(
+        kids(verifier.ok(&["issuer", "jwks", &issuer])),
+        vec![kid2.clone()]
     );
     assert_eq!(
         verifier.fails(&["passport", "verify", card.to_str().unwrap()]),
-        format!(
-            "error: the SMART Health Card's key {kid} is not anchored on-chain by any issuer\n"
-        )
+        format!("error: the SMART Health Card's key {kid} was retired by issuer {issuer}\n")
+    );
+    assert_eq!(
+        clinic.fails(&["issuer", "shc-key-retire", &kid]),
+        format!("error: SMART Health Card key {kid} is already retired\n")
+    );
+    assert_eq!(
+        clinic.fails(&[
+            "passport",
+            "shc",
+            &vax,
+            "--signing-key",
+            key_file.to_str().unwrap(),
+            "--out",
+            dir.path().join("y.smart-health-card").to_str().unwrap(),
+        ]),
+        format!("error: this signing key ({kid}) is retired\n")
     );
     let card2 = dir.path().join("card2.smart-health-card");
     clinic.ok(&[

@@ -3,7 +3,10 @@
 //!
 //! 1. payload bytes and QR version (error correction M) for 1, 3 and 5 claims (the same
 //!    claims as `client/cli/tests/passport.rs`: a vaccination, its date, the 18-or-older
-//!    band, two lab values), with the margin below version 22 (779 bytes);
+//!    band, two lab values), with the margin below version 22 (779 bytes), against a SMART
+//!    Health Card of the same facts (the same records' Immunization and lab Observations,
+//!    built and signed as `rekam passport shc` does; SMART has no age band, so its card
+//!    carries the birth date, as every SMART card does);
 //! 2. offline verification of the 3-claim card (proofs, signature, dates);
 //! 3. the live step's own work once the accounts are read (root, holder, status; the RPC
 //!    reads themselves are three account fetches per attestation and the clock).
@@ -21,9 +24,12 @@ use rekam_client::claims::presentation::ChainView;
 use rekam_client::claims::ClaimSet;
 use rekam_client::commit::RecordSalt;
 use rekam_client::passport::qr::{byte_capacity, Qr};
+use rekam_client::passport::shc::{to_numeric, SigningKey, MAX_SINGLE_QR_JWS};
+use rekam_client::passport::shc_payload::card_payload;
 use rekam_client::passport::verify;
 use rekam_client::passport::{issue, Selection};
 use rekam_client::{fhir, parts};
+use serde_json::Value;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 
@@ -37,16 +43,45 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(path).expect("fixture")
 }
 
-/// The record holding claim `name`, among the parts of a fixture, salted with `salt`.
-fn record_with(file: &str, name: &str, salt: u8) -> (ClaimSet, rekam::AttestationKind) {
+/// The record holding claim `name`, among the parts of a fixture, salted with `salt`, and
+/// its Bundle.
+fn record_with(file: &str, name: &str, salt: u8) -> (ClaimSet, rekam::AttestationKind, Value) {
     for part in parts::split(&fixture(file)).unwrap() {
         let summary = fhir::summarize_part(&part.bundle, part.kind).unwrap();
         let set = ClaimSet::issue(&RecordSalt::from_bytes([salt; 32]), &summary.facts).unwrap();
         if set.position(name).is_some() {
-            return (set, part.kind);
+            let bundle = serde_json::from_slice(&part.bundle).unwrap();
+            return (set, part.kind, bundle);
         }
     }
     panic!("no record of {file} holds {name}");
+}
+
+/// `bundle` with only its first `n` Observations (the facts `observation.0..n`).
+fn first_observations(bundle: &Value, n: usize) -> Value {
+    let mut seen = 0;
+    let mut out = bundle.clone();
+    out["entry"].as_array_mut().unwrap().retain(|e| {
+        if e["resource"]["resourceType"] != "Observation" {
+            return true;
+        }
+        seen += 1;
+        seen <= n
+    });
+    out
+}
+
+/// JWS characters and QR version (error correction L, as SMART asks) of the SMART Health
+/// Card of `bundles`.
+fn smart_card(key: &SigningKey, bundles: &[Value], now: u64) -> (usize, i16, usize) {
+    let card = card_payload(bundles, "https://clinic.example", now as i64).unwrap();
+    let jws = key.sign_card(&card.payload);
+    let qr = Qr::encode_shc(&to_numeric(&jws)).unwrap();
+    (
+        jws.len(),
+        qr.version(),
+        card.immunizations + card.lab_results,
+    )
 }
 
 fn median(n: usize, mut f: impl FnMut()) -> Duration {
@@ -74,8 +109,15 @@ fn account<T: anchor_lang::AccountDeserialize + Discriminator>(size: usize) -> T
 }
 
 fn main() {
-    let (vax, vax_kind) = record_with("vaccination-influenza.json", "immunization.0", 1);
-    let (lab, lab_kind) = record_with("lab-hba1c.json", "observation.0", 2);
+    let (vax, vax_kind, vax_bundle) =
+        record_with("vaccination-influenza.json", "immunization.0", 1);
+    let (lab, lab_kind, lab_bundle) = record_with("lab-hba1c.json", "observation.0", 2);
+    let shc_key = SigningKey::generate();
+    let smart_bundles = |n: usize| match n {
+        1 => vec![vax_bundle.clone()],
+        3 => vec![vax_bundle.clone(), first_observations(&lab_bundle, 1)],
+        _ => vec![vax_bundle.clone(), first_observations(&lab_bundle, 2)],
+    };
     let (vax_at, lab_at) = (Pubkey::new_unique(), Pubkey::new_unique());
     let at = |set: &ClaimSet, name: &str| set.position(name).unwrap();
     let holder = Keypair::new();
@@ -143,6 +185,11 @@ fn main() {
             qr.version(),
             qr.width(),
             qr.margin()
+        );
+        let (jws, version, resources) = smart_card(&shc_key, &smart_bundles(*n), now);
+        println!(
+            "  the SMART Health Card of the same facts: JWS {jws} characters, numeric QR version {version} at L ({resources} resources besides the Patient; {})",
+            if jws <= MAX_SINGLE_QR_JWS { "one QR" } else { "over the single-QR limit" }
         );
         if *n == 3 {
             three = Some(card);

@@ -15,10 +15,12 @@ use crate::pda;
 
 mod close;
 mod guardians;
+mod shc;
 mod study;
 
 pub use close::*;
 pub use guardians::*;
+pub use shc::*;
 pub use study::*;
 
 fn build(

@@ -7,13 +7,15 @@
 //! - [`verify`]: the offline checks and the live ones, as one verdict per fact.
 //! - [`qr`]: the card as a QR code (PNG, SVG) and back from an image.
 //! - [`card`]: a printable SVG card with the facts in words.
-//! - [`shc`]: SMART Health Cards (ES256 JWS, `shc:/` numeric QR), for export.
+//! - [`shc`]: SMART Health Cards (ES256 JWS, `shc:/` numeric QR), for export;
+//!   [`shc_payload`]: the FHIR content such a card carries.
 
 pub mod card;
 pub mod multiproof;
 pub mod payload;
 pub mod qr;
 pub mod shc;
+pub mod shc_payload;
 pub mod verify;
 
 use anchor_lang::prelude::Pubkey;

@@ -4,7 +4,7 @@
 use anchor_lang::prelude::Pubkey;
 use rekam::state::{
     AccessReceipt, Attestation, Config, Consent, Contribution, EmergencyRequest, Guardianship,
-    Issuer, Patient, Recovery, Study,
+    Issuer, Patient, Recovery, ShcKey, Study,
 };
 
 /// The deployment config: `["config"]`.
@@ -31,6 +31,11 @@ pub fn event_authority(program_id: &Pubkey) -> Pubkey {
 /// An issuer: `["issuer", registry_id_hash]`.
 pub fn issuer(program_id: &Pubkey, registry_id_hash: &[u8; 32]) -> Pubkey {
     Issuer::find_address(program_id, registry_id_hash).0
+}
+
+/// An anchored SMART Health Card key: `["shc_key", thumbprint]`.
+pub fn shc_key(program_id: &Pubkey, thumbprint: &[u8; 32]) -> Pubkey {
+    ShcKey::find_address(program_id, thumbprint).0
 }
 
 /// A patient profile: `["patient", pseudonym]`.

@@ -66,6 +66,18 @@ pub const EMERGENCY_SEED: &[u8] = b"emergency";
 #[constant]
 pub const RECOVERY_SEED: &[u8] = b"recovery";
 
+/// Seed of an anchored SMART Health Card signing key: `["shc_key", thumbprint]`.
+#[constant]
+pub const SHC_KEY_SEED: &[u8] = b"shc_key";
+
+/// Longest `iss` URL a SMART Health Card key may be anchored with.
+pub const MAX_ISS_LEN: usize = 96;
+
+/// What the SMART Health Card key's owner signs to prove possession when anchoring it
+/// (followed by the program id and the Issuer address): binary after the label, so it can
+/// never be mistaken for a JWS signing input (base64url text).
+pub const SHC_KEY_PROOF_LABEL: &[u8] = b"rekam-shc-key-v1";
+
 /// Most guardians a patient may name. (`usize`; see docs/program.md.)
 pub const MAX_GUARDIANS: usize = 7;
 

@@ -261,6 +261,21 @@ pub enum RekamError {
     /// 6084
     #[msg("The new encryption key is the current one")]
     EncryptionKeyUnchanged,
+    /// 6085
+    #[msg("The thumbprint is not the RFC 7638 thumbprint of the given P-256 key")]
+    ShcKeyThumbprintMismatch,
+    /// 6086
+    #[msg("The issuer URL (iss) must be an https:// URL of at most 96 printable characters without a trailing slash")]
+    InvalidIssuerUrl,
+    /// 6087
+    #[msg("Anchoring a SMART Health Card key needs proof of possession: a secp256r1 signature instruction right before this one")]
+    ShcKeyProofMissing,
+    /// 6088
+    #[msg("The secp256r1 proof is not the key's signature over this program and issuer")]
+    ShcKeyProofMismatch,
+    /// 6089
+    #[msg("The SMART Health Card key is retired")]
+    ShcKeyRetired,
 }
 
 impl RekamError {
@@ -351,6 +366,11 @@ impl RekamError {
         RekamError::ConsentStillActive,
         RekamError::AccessorMismatch,
         RekamError::EncryptionKeyUnchanged,
+        RekamError::ShcKeyThumbprintMismatch,
+        RekamError::InvalidIssuerUrl,
+        RekamError::ShcKeyProofMissing,
+        RekamError::ShcKeyProofMismatch,
+        RekamError::ShcKeyRetired,
     ];
 
     /// The numeric code a transaction error carries (`Custom(code)`).

@@ -61,6 +61,20 @@ pub struct IssuerKeysRotated {
     pub authority: Pubkey,
 }
 
+/// An issuer anchored a SMART Health Card signing key.
+#[event]
+pub struct ShcKeyAnchored {
+    pub issuer: Pubkey,
+    pub shc_key: Pubkey,
+}
+
+#[event]
+pub struct ShcKeyRetired {
+    pub issuer: Pubkey,
+    pub shc_key: Pubkey,
+    pub at: i64,
+}
+
 #[event]
 pub struct PatientKeyRotated {
     pub patient: Pubkey,

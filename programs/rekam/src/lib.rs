@@ -14,6 +14,7 @@ pub mod create;
 pub mod error;
 pub mod events;
 pub mod instructions;
+pub mod key_proof;
 pub mod platform;
 pub mod state;
 pub mod token_policy;
@@ -77,6 +78,17 @@ pub mod rekam {
         encryption_key: [u8; 32],
     ) -> Result<()> {
         ctx.accounts.handle(encryption_key)
+    }
+
+    /// The issuer anchors the P-256 key that signs its SMART Health Cards, proving
+    /// possession with a secp256r1 instruction right before this one.
+    pub fn shc_key_anchor(ctx: Context<ShcKeyAnchor>, args: ShcKeyAnchorArgs) -> Result<()> {
+        ctx.accounts.handle(args, ctx.bumps.shc_key)
+    }
+
+    /// The issuer retires a SMART Health Card key; the cards it signed stop verifying.
+    pub fn shc_key_retire(ctx: Context<ShcKeyRetire>) -> Result<()> {
+        ctx.accounts.handle()
     }
 
     /// A patient registers a pseudonymous profile.

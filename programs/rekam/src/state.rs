@@ -10,6 +10,7 @@ pub mod contribution;
 pub mod guardians;
 pub mod issuer;
 pub mod patient;
+pub mod shc_key;
 pub mod study;
 pub mod tally;
 
@@ -21,5 +22,6 @@ pub use contribution::*;
 pub use guardians::*;
 pub use issuer::*;
 pub use patient::*;
+pub use shc_key::*;
 pub use study::*;
 pub use tally::*;

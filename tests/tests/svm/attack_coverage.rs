@@ -394,6 +394,7 @@ fn every_instruction_refuses_a_missing_signer_and_none_is_left_out() {
     // The instructions whose missing-signer cases live in `attacks.rs`.
     covered.extend(attacks_signer_cases().into_iter().map(String::from));
     covered.extend(NO_SIGNER.iter().map(|s| s.to_string()));
+    covered.extend(super::shc_keys::covered().into_iter().map(String::from));
     let idl = idl();
     let all: BTreeSet<String> = idl["instructions"]
         .as_array()
@@ -466,6 +467,7 @@ fn every_instruction_that_reads_program_accounts_has_owner_and_type_rows() {
         "attacks.rs every_instruction: {covered:?}"
     );
     covered.extend(super::attacks_more::covered().into_iter().map(String::from));
+    covered.extend(super::shc_keys::covered().into_iter().map(String::from));
     covered.extend(READS_NO_PROGRAM_ACCOUNT.iter().map(|s| s.to_string()));
     let missing: Vec<_> = all.difference(&covered).collect();
     assert!(

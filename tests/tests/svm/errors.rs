@@ -170,6 +170,15 @@ fn every_error_code_is_pinned() {
             6084,
             "EncryptionKeyUnchanged",
         ),
+        (
+            RekamError::ShcKeyThumbprintMismatch,
+            6085,
+            "ShcKeyThumbprintMismatch",
+        ),
+        (RekamError::InvalidIssuerUrl, 6086, "InvalidIssuerUrl"),
+        (RekamError::ShcKeyProofMissing, 6087, "ShcKeyProofMissing"),
+        (RekamError::ShcKeyProofMismatch, 6088, "ShcKeyProofMismatch"),
+        (RekamError::ShcKeyRetired, 6089, "ShcKeyRetired"),
     ];
     assert_eq!(
         RekamError::ALL.len(),

@@ -24,6 +24,7 @@ mod recovery_liveness;
 mod refusal_gaps;
 mod reinstatement;
 mod rotation;
+mod shc_keys;
 mod sizes;
 mod studies;
 mod study_approval;

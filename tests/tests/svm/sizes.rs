@@ -4,7 +4,7 @@ use anchor_lang::prelude::Rent;
 use anchor_lang::solana_program::sysvar::SysvarId;
 use rekam::{
     AccessReceipt, Attestation, Config, Consent, Contribution, EmergencyRequest, Guardianship,
-    Issuer, Patient, Recovery, Study, StudyTally,
+    Issuer, Patient, Recovery, ShcKey, Study, StudyTally,
 };
 use rekam_tests::*;
 
@@ -33,6 +33,7 @@ fn account_sizes_and_rent() {
         ("Guardianship", Guardianship::SIZE),
         ("EmergencyRequest", EmergencyRequest::SIZE),
         ("Recovery", Recovery::SIZE),
+        ("ShcKey", ShcKey::SIZE),
     ];
     println!("{:<14} {:>6} {:>14}", "account", "bytes", "rent (lamports)");
     for (name, size) in rows {

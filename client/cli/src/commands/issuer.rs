@@ -68,11 +68,16 @@ pub enum Command {
     #[command(after_help = "Example:\n  rekam -k clinic.json issuer rotate-key")]
     RotateKey,
     /// The issuer's own wallet: a new SMART Health Card signing key (ES256), anchored
-    /// on-chain by a memo in the Issuer account's history; it replaces any earlier one.
+    /// on-chain at its thumbprint's address with a proof of possession. Earlier keys stay
+    /// valid until retired (`issuer shc-key-retire`).
     #[command(
         after_help = "Example:\n  rekam -k clinic.json issuer shc-key --iss https://clinic.example --out shc-key.p8"
     )]
     ShcKey(crate::commands::shc::ShcKeyArgs),
+    /// The issuer's own wallet: retire a SMART Health Card key; every card it signed
+    /// stops verifying, and the key can never be anchored again.
+    #[command(after_help = "Example:\n  rekam -k clinic.json issuer shc-key-retire <KID>")]
+    ShcKeyRetire(crate::commands::shc::RetireArgs),
     /// The JWKS an issuer publishes for its SMART Health Cards, read from the chain.
     #[command(after_help = "Example:\n  rekam issuer jwks <ISSUER>")]
     Jwks(crate::commands::shc::JwksArgs),
@@ -171,6 +176,7 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
     let mut app = App::new(settings);
     let command = match command {
         Command::ShcKey(args) => return crate::commands::shc::shc_key(settings, args),
+        Command::ShcKeyRetire(args) => return crate::commands::shc::retire(settings, args),
         Command::Jwks(args) => return crate::commands::shc::jwks(settings, args),
         other => other,
     };
@@ -228,7 +234,7 @@ pub fn run(settings: &Settings, command: Command) -> anyhow::Result<()> {
             (issuer, Some(app.chain.send(&[ix], &signer, &[])?))
         }
         Command::Show { issuer } => (issuer, None),
-        Command::RotateKey | Command::ShcKey(_) | Command::Jwks(_) => {
+        Command::RotateKey | Command::ShcKey(_) | Command::ShcKeyRetire(_) | Command::Jwks(_) => {
             unreachable!("handled above")
         }
     };

@@ -1,6 +1,7 @@
 //! SMART Health Cards: `rekam issuer shc-key` (a clinic makes its ES256 key and anchors it
 //! on-chain), `rekam issuer jwks` (the JWKS an issuer publishes, read from the chain) and
-//! `rekam passport shc` (a clinic exports a card of immunizations it attested). Verifying
+//! `rekam passport shc` (a clinic exports a card of immunizations and lab results it
+//! attested). Verifying
 //! one is `rekam passport verify`. The flows are in `rekam_client::flows::shc`.
 
 use std::path::PathBuf;
@@ -8,7 +9,7 @@ use std::path::PathBuf;
 use anchor_lang::prelude::Pubkey;
 use anyhow::{bail, Context};
 use rekam_client::flows::records::OwnRecords;
-use rekam_client::flows::shc::{self, Anchored};
+use rekam_client::flows::shc;
 use rekam_client::passport::qr::Qr;
 use rekam_client::passport::shc::{to_numeric, SigningKey, MAX_SINGLE_QR_JWS};
 use serde::Serialize;
@@ -30,6 +31,12 @@ pub struct ShcKeyArgs {
 }
 
 #[derive(clap::Args, Debug)]
+pub struct RetireArgs {
+    /// The key's `kid` (its RFC 7638 thumbprint, as `issuer shc-key` printed it).
+    pub kid: String,
+}
+
+#[derive(clap::Args, Debug)]
 pub struct JwksArgs {
     /// The issuer's account address.
     #[arg(value_parser = pubkey_arg)]
@@ -38,10 +45,11 @@ pub struct JwksArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ExportArgs {
-    /// Attestations you issued whose records hold the immunizations to put on the card.
+    /// Attestations you issued whose records hold the immunizations and laboratory results
+    /// to put on the card.
     #[arg(value_parser = pubkey_arg, required = true)]
     pub attestations: Vec<Pubkey>,
-    /// Your SMART Health Card key (from `rekam issuer shc-key`), the one anchored last.
+    /// Your SMART Health Card key (from `rekam issuer shc-key`), anchored and not retired.
     #[arg(long)]
     pub signing_key: PathBuf,
     /// Where to write the card file (`{"verifiableCredential": [JWS]}`).
@@ -56,6 +64,7 @@ pub struct ExportArgs {
 struct KeyOut {
     issuer: String,
     kid: String,
+    account: String,
     iss: String,
     out: String,
 }
@@ -63,8 +72,8 @@ struct KeyOut {
 impl Render for KeyOut {
     fn text(&self) -> String {
         format!(
-            "Anchored SMART Health Card key {} for issuer {} (iss {})\n  Wrote {}",
-            self.kid, self.issuer, self.iss, self.out
+            "Anchored SMART Health Card key {} for issuer {} (iss {})\n  Key account {}\n  Wrote {}",
+            self.kid, self.issuer, self.iss, self.account, self.out
         )
     }
 }
@@ -77,7 +86,7 @@ pub fn shc_key(settings: &Settings, args: ShcKeyArgs) -> anyhow::Result<()> {
     let (issuer, _) = app.own_issuer()?;
     let signer = app.signer()?;
     let key = SigningKey::generate();
-    app.with_ctx(|ctx| shc::anchor(ctx, &issuer, &signer, &key, &args.iss))?;
+    let account = app.with_ctx(|ctx| shc::anchor(ctx, &issuer, &signer, &key, &args.iss))?;
     rekam_client::private_file::write_atomic(&args.out, &key.to_pkcs8())
         .with_context(|| format!("cannot write {}", args.out.display()))?;
     output::print(
@@ -85,8 +94,40 @@ pub fn shc_key(settings: &Settings, args: ShcKeyArgs) -> anyhow::Result<()> {
         &KeyOut {
             issuer: issuer.to_string(),
             kid: key.kid(),
+            account: account.to_string(),
             iss: args.iss,
             out: args.out.display().to_string(),
+        },
+    )
+}
+
+#[derive(Serialize)]
+struct RetiredOut {
+    issuer: String,
+    kid: String,
+    retired_at: i64,
+}
+
+impl Render for RetiredOut {
+    fn text(&self) -> String {
+        format!(
+            "Retired SMART Health Card key {} of issuer {}: the cards it signed no longer verify",
+            self.kid, self.issuer
+        )
+    }
+}
+
+pub fn retire(settings: &Settings, args: RetireArgs) -> anyhow::Result<()> {
+    let mut app = App::new(settings);
+    let (issuer, _) = app.own_issuer()?;
+    let signer = app.signer()?;
+    let key = app.with_ctx(|ctx| shc::retire(ctx, &issuer, &signer, &args.kid))?;
+    output::print(
+        settings.output,
+        &RetiredOut {
+            issuer: issuer.to_string(),
+            kid: key.kid().to_string(),
+            retired_at: key.retired_at,
         },
     )
 }
@@ -107,19 +148,25 @@ impl Render for Jwks {
 
 pub fn jwks(settings: &Settings, args: JwksArgs) -> anyhow::Result<()> {
     let app = App::new(settings);
-    let Some(Anchored { jwk, .. }) = shc::anchored_key(&app.chain, &args.issuer)? else {
+    let keys: Vec<Value> = shc::keys_of(&app.chain, &args.issuer)?
+        .into_iter()
+        .filter(|k| k.retired_at == 0)
+        .map(|k| k.jwk)
+        .collect();
+    if keys.is_empty() {
         bail!(
-            "issuer {} has anchored no SMART Health Card key",
+            "issuer {} has no SMART Health Card key in use (none anchored, or all retired)",
             args.issuer
         );
-    };
-    output::print(settings.output, &Jwks(json!({"keys": [jwk]})))
+    }
+    output::print(settings.output, &Jwks(json!({ "keys": keys })))
 }
 
 #[derive(Serialize)]
 struct Exported {
     kid: String,
     immunizations: usize,
+    lab_results: usize,
     jws_chars: usize,
     single_qr: bool,
     out: String,
@@ -130,8 +177,9 @@ struct Exported {
 impl Render for Exported {
     fn text(&self) -> String {
         let mut out = format!(
-            "SMART Health Card of {} immunization(s), signed by key {}\n  JWS {} characters ({})\n  Wrote {}",
+            "SMART Health Card of {} immunization(s) and {} lab result(s), signed by key {}\n  JWS {} characters ({})\n  Wrote {}",
             self.immunizations,
+            self.lab_results,
             self.kid,
             self.jws_chars,
             if self.single_qr { "fits one QR code" } else { "over the single-QR limit of 1195" },
@@ -176,6 +224,7 @@ pub fn export(settings: &Settings, args: ExportArgs) -> anyhow::Result<()> {
         &Exported {
             kid: key.kid(),
             immunizations: exported.immunizations,
+            lab_results: exported.lab_results,
             jws_chars: exported.jws.len(),
             single_qr: exported.jws.len() <= MAX_SINGLE_QR_JWS,
             out: args.out.display().to_string(),
@@ -192,23 +241,24 @@ struct ShcVerdict {
     kid: String,
     iss: String,
     immunizations: Vec<String>,
+    lab_results: Vec<String>,
 }
 
 impl Render for ShcVerdict {
     fn text(&self) -> String {
         let mut out = format!(
-            "GREEN  SMART Health Card of issuer {} ({})\n  live ok   key {} is the key this active issuer anchored on-chain; ES256 signature valid\n",
+            "GREEN  SMART Health Card of issuer {} ({})\n  live ok   key {} is anchored on-chain by this active issuer and not retired; ES256 signature valid\n",
             self.issuer, self.iss, self.kid
         );
-        for i in &self.immunizations {
-            out.push_str(&format!("  GREEN  {i}\n"));
+        for fact in self.immunizations.iter().chain(&self.lab_results) {
+            out.push_str(&format!("  GREEN  {fact}\n"));
         }
         out.push_str("  not checked: revocation (a SMART Health Card has no on-chain status; its issuer's is checked)");
         out
     }
 }
 
-/// Checks a SMART Health Card against the key its issuer anchored.
+/// Checks a SMART Health Card against the key its `kid` names on-chain.
 pub fn verify(settings: &Settings, app: &App, jws: &str, offline: bool) -> anyhow::Result<()> {
     if offline {
         bail!("a SMART Health Card is checked against the key its issuer anchored on-chain, so it cannot be verified --offline");
@@ -233,14 +283,33 @@ pub fn verify(settings: &Settings, app: &App, jws: &str, offline: bool) -> anyho
             )
         })
         .collect();
+    let lab_results = entries
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["resourceType"] == "Observation")
+        .map(|r| {
+            let code = r["code"]["coding"][0]["code"].as_str().unwrap_or("?");
+            let q = &r["valueQuantity"];
+            let value = match (q["value"].as_f64(), q["unit"].as_str()) {
+                (Some(v), Some(u)) => format!("{v} {u}"),
+                _ => r["valueString"]
+                    .as_str()
+                    .unwrap_or("a coded value")
+                    .to_string(),
+            };
+            let date = r["effectiveDateTime"].as_str().unwrap_or("?");
+            format!("Lab result LOINC {code}: {value} on {date}")
+        })
+        .collect();
     output::print(
         settings.output,
         &ShcVerdict {
             verified: true,
             issuer: anchored.issuer.to_string(),
-            kid: anchored.jwk["kid"].as_str().unwrap_or("").to_string(),
+            kid: anchored.kid().to_string(),
             iss: anchored.iss,
             immunizations,
+            lab_results,
         },
     )
 }

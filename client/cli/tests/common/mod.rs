@@ -309,3 +309,11 @@ pub fn time_travel(rpc: &RpcClient, unix: i64) {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// The program account at `address` (base58), read from the validator and decoded.
+pub fn fetch<T: anchor_lang::AccountDeserialize>(rpc: &RpcClient, address: &str) -> T {
+    let account = rpc
+        .get_account(&address.parse().expect("an address"))
+        .expect("the account exists");
+    T::try_deserialize(&mut account.data.as_slice()).expect("the account decodes")
+}

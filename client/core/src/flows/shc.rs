@@ -1,13 +1,15 @@
-//! SMART Health Card export and checks: the clinic anchors its ES256 key on-chain (a memo
-//! signed by the Issuer account's authority that lists the Issuer account, so the key is
-//! in the issuer's own history), exports a card of the immunizations of records it
-//! attested, and a verifier accepts a card only when its `kid` is the key an active issuer
-//! anchored last. The card format is `crate::passport::shc`.
+//! SMART Health Card export and checks. A clinic anchors its ES256 key on-chain with
+//! `shc_key_anchor` (proving possession with a secp256r1 signature), at the key's own
+//! address `["shc_key", thumbprint]`; it exports cards of the immunizations of records it
+//! attested; a verifier turns a card's `kid` into that address, reads the key in one
+//! call and accepts the card only when the key is not retired, the issuer that anchored
+//! it is active and did not void the card's date, and the card's `iss` is the anchored
+//! one. The card format is `crate::passport::shc`.
 
 use anchor_lang::prelude::Pubkey;
 use base64::Engine;
-use rekam::Issuer;
-use serde_json::{json, Map, Value};
+use rekam::{Issuer, ShcKey, ShcKeyAnchorArgs};
+use serde_json::Value;
 use solana_signer::Signer;
 
 use super::records::OwnRecords;
@@ -15,154 +17,149 @@ use super::{Ctx, FlowError};
 use crate::chain::ChainClient;
 use crate::crypto::Identity;
 use crate::passport::shc::{self, ShcError, SigningKey};
-use crate::record::MEMO_V1_PROGRAM;
-
-/// Memo announcing an issuer's SMART Health Card key: `rekam-shc-key:<x>.<y> <iss>`.
-pub const KEY_MEMO_PREFIX: &str = "rekam-shc-key:";
+use crate::passport::shc_payload::{card_payload, PayloadError};
+use crate::{ix, pda};
 
 /// A key an issuer anchored, as the chain shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Anchored {
+    /// The key's account, `["shc_key", thumbprint]`.
+    pub address: Pubkey,
     pub issuer: Pubkey,
     pub jwk: Value,
     pub iss: String,
-    pub active: bool,
+    pub anchored_at: i64,
+    /// 0 = in use.
+    pub retired_at: i64,
 }
 
-/// The memo instruction anchoring `key` with issuer URL `iss` for `issuer` (the Issuer
-/// account is listed, so the memo is in that account's history).
-pub fn anchor_ix(issuer: &Pubkey, key: &SigningKey, iss: &str) -> solana_instruction::Instruction {
-    let jwk = key.public_jwk();
-    let text = format!(
-        "{KEY_MEMO_PREFIX}{}.{} {iss}",
-        jwk["x"].as_str().unwrap_or(""),
-        jwk["y"].as_str().unwrap_or("")
-    );
-    solana_instruction::Instruction {
-        program_id: MEMO_V1_PROGRAM,
-        accounts: vec![solana_instruction::AccountMeta::new_readonly(
-            *issuer, false,
-        )],
-        data: text.into_bytes(),
+impl Anchored {
+    fn of(address: Pubkey, key: &ShcKey) -> Option<Self> {
+        let point = [&[4u8][..], &key.x, &key.y].concat();
+        Some(Self {
+            address,
+            issuer: key.issuer,
+            jwk: shc::public_jwk(&point)?,
+            iss: key.iss.clone(),
+            anchored_at: key.anchored_at,
+            retired_at: key.retired_at,
+        })
+    }
+
+    pub fn kid(&self) -> &str {
+        self.jwk["kid"].as_str().unwrap_or("")
     }
 }
 
-/// Anchors `key` for the signer's issuer.
+/// The 32 bytes a `kid` (an unpadded base64url RFC 7638 thumbprint) encodes.
+pub fn thumbprint_of(kid: &str) -> Option<[u8; 32]> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(kid)
+        .ok()?
+        .try_into()
+        .ok()
+}
+
+/// The two instructions that anchor `key` with issuer URL `iss` for `issuer`: the
+/// secp256r1 proof of possession, then `shc_key_anchor`.
+pub fn anchor_ixs(
+    program_id: &Pubkey,
+    authority: &Pubkey,
+    issuer: &Pubkey,
+    key: &SigningKey,
+    iss: &str,
+) -> Vec<solana_instruction::Instruction> {
+    let point = key.point();
+    let (x, y): ([u8; 32], [u8; 32]) = (
+        point[1..33].try_into().expect("32 bytes"),
+        point[33..].try_into().expect("32 bytes"),
+    );
+    let mut compressed = [0u8; 33];
+    compressed[0] = 2 | (y[31] & 1);
+    compressed[1..].copy_from_slice(&x);
+    let message = rekam::key_proof::proof_message(program_id, issuer);
+    vec![
+        ix::secp256r1_verify(&compressed, &key.sign_low_s(&message), &message),
+        ix::shc_key_anchor(
+            program_id,
+            authority,
+            issuer,
+            ShcKeyAnchorArgs {
+                thumbprint: rekam::key_proof::thumbprint(&x, &y),
+                x,
+                y,
+                iss: iss.to_string(),
+            },
+        ),
+    ]
+}
+
+/// Anchors `key` for the signer's issuer; returns the key's account.
 pub fn anchor(
     ctx: &Ctx,
     issuer: &Pubkey,
     authority: &dyn Signer,
     key: &SigningKey,
     iss: &str,
-) -> Result<(), FlowError> {
-    if !iss.starts_with("https://") || iss.ends_with('/') || iss.contains(char::is_whitespace) {
+) -> Result<Pubkey, FlowError> {
+    if rekam::key_proof::check_iss(iss).is_err() {
         return Err(FlowError::Refused(format!(
-            "--iss must be an https:// URL without a trailing slash, not {iss:?}"
+            "--iss must be an https:// URL of at most {} printable characters without a trailing slash, not {iss:?}",
+            rekam::constants::MAX_ISS_LEN
         )));
     }
-    ctx.chain
-        .send(&[anchor_ix(issuer, key, iss)], authority, &[])?;
-    Ok(())
+    let ixs = anchor_ixs(&ctx.program_id(), &authority.pubkey(), issuer, key, iss);
+    ctx.chain.send(&ixs, authority, &[])?;
+    Ok(pda::shc_key(
+        &ctx.program_id(),
+        &thumbprint_of(&key.kid()).expect("a kid is a thumbprint"),
+    ))
 }
 
-fn parse_memo(memo: &str) -> Option<(Value, String)> {
-    let i = memo.find(KEY_MEMO_PREFIX)?;
-    let rest = &memo[i + KEY_MEMO_PREFIX.len()..];
-    let (xy, iss) = rest.split_once(' ')?;
-    let (x, y) = xy.split_once('.')?;
-    let iss = iss.split(|c: char| c.is_whitespace() || c == ';').next()?;
-    let decode = |s: &str| {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(s)
-            .ok()
-    };
-    let mut point = vec![4];
-    point.extend(decode(x)?);
-    point.extend(decode(y)?);
-    Some((shc::public_jwk(&point)?, iss.to_string()))
-}
-
-/// The key `issuer` anchored last, if any: the newest successful memo in the Issuer
-/// account's history that its current authority signed.
-pub fn anchored_key(chain: &ChainClient, issuer: &Pubkey) -> Result<Option<Anchored>, FlowError> {
-    let Some(account) = chain.fetch::<Issuer>(issuer)? else {
+/// The key a card's `kid` names, if it was ever anchored.
+pub fn key_of(chain: &ChainClient, kid: &str) -> Result<Option<Anchored>, FlowError> {
+    let Some(thumbprint) = thumbprint_of(kid) else {
         return Ok(None);
     };
-    for listed in chain.history(issuer)?.into_iter().filter(|l| l.ok) {
-        let Some((jwk, iss)) = listed.memo.as_deref().and_then(parse_memo) else {
-            continue;
-        };
-        let Some(tx) = chain.transaction(&listed.signature)? else {
-            continue;
-        };
-        if tx.signers.contains(&account.authority) {
-            return Ok(Some(Anchored {
-                issuer: *issuer,
-                jwk,
-                iss,
-                active: account.is_active(),
-            }));
-        }
-    }
-    Ok(None)
+    let address = pda::shc_key(&chain.program_id, &thumbprint);
+    Ok(chain
+        .fetch::<ShcKey>(&address)?
+        .and_then(|key| Anchored::of(address, &key)))
 }
 
-/// The Patient (name and birth date only, as the SMART vaccination profile asks) and the
-/// immunizations of a record's Bundle, minimal and with `resource:N` references.
-fn minimal_entries(bundle: &Value, patient_index: usize, out: &mut Vec<Value>) -> bool {
-    let mut has_patient = false;
-    for entry in bundle["entry"].as_array().into_iter().flatten() {
-        let r = &entry["resource"];
-        match r["resourceType"].as_str() {
-            Some("Patient") if out.is_empty() => {
-                let mut p = Map::new();
-                p.insert("resourceType".into(), json!("Patient"));
-                if let Some(name) = r.get("name") {
-                    let names: Vec<Value> = name
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .map(|n| json!({"family": n["family"], "given": n["given"]}))
-                        .collect();
-                    p.insert("name".into(), Value::Array(names));
-                }
-                if let Some(b) = r.get("birthDate") {
-                    p.insert("birthDate".into(), b.clone());
-                }
-                out.push(json!({"fullUrl": "resource:0", "resource": Value::Object(p)}));
-                has_patient = true;
-            }
-            Some("Patient") => has_patient = true,
-            Some("Immunization") => {
-                let mut i = Map::new();
-                i.insert("resourceType".into(), json!("Immunization"));
-                for key in ["status", "vaccineCode", "occurrenceDateTime", "lotNumber"] {
-                    if let Some(v) = r.get(key) {
-                        let mut v = v.clone();
-                        if let Some(codings) = v.get_mut("coding").and_then(Value::as_array_mut) {
-                            for c in codings {
-                                if let Some(o) = c.as_object_mut() {
-                                    o.retain(|k, _| k == "system" || k == "code");
-                                }
-                            }
-                        }
-                        if let Some(o) = v.as_object_mut() {
-                            o.remove("text");
-                        }
-                        i.insert(key.into(), v);
-                    }
-                }
-                i.insert(
-                    "patient".into(),
-                    json!({"reference": format!("resource:{patient_index}")}),
-                );
-                let n = out.len();
-                out.push(json!({"fullUrl": format!("resource:{n}"), "resource": Value::Object(i)}));
-            }
-            _ => {}
-        }
+/// Retires the key `kid` of the signer's issuer.
+pub fn retire(
+    ctx: &Ctx,
+    issuer: &Pubkey,
+    authority: &dyn Signer,
+    kid: &str,
+) -> Result<Anchored, FlowError> {
+    let key = key_of(ctx.chain, kid)?
+        .filter(|k| k.issuer == *issuer)
+        .ok_or_else(|| {
+            FlowError::Refused(format!(
+                "issuer {issuer} has anchored no SMART Health Card key {kid}"
+            ))
+        })?;
+    if key.retired_at != 0 {
+        return Err(FlowError::Refused(format!(
+            "SMART Health Card key {kid} is already retired"
+        )));
     }
-    has_patient
+    let retire = ix::shc_key_retire(&ctx.program_id(), &authority.pubkey(), issuer, &key.address);
+    ctx.chain.send(&[retire], authority, &[])?;
+    key_of(ctx.chain, kid)?.ok_or_else(|| FlowError::Refused("the key account is gone".into()))
+}
+
+/// Every key `issuer` anchored, oldest first (retired ones too).
+pub fn keys_of(chain: &ChainClient, issuer: &Pubkey) -> Result<Vec<Anchored>, FlowError> {
+    let mut keys: Vec<Anchored> = chain
+        .list::<ShcKey>(Some((ShcKey::ISSUER_OFFSET, *issuer)))?
+        .into_iter()
+        .filter_map(|(address, key)| Anchored::of(address, &key))
+        .collect();
+    keys.sort_by_key(|k| (k.anchored_at, k.address));
+    Ok(keys)
 }
 
 /// What the export made.
@@ -170,11 +167,13 @@ pub struct Exported {
     pub jws: String,
     pub payload: Value,
     pub immunizations: usize,
+    pub lab_results: usize,
 }
 
-/// Builds and signs a SMART Health Card of the immunizations in `attestations` (records
-/// the signer's issuer attested and can open), with `key`, which must be the key the
-/// issuer anchored last.
+/// Builds and signs a SMART Health Card of the immunizations and laboratory results in
+/// `attestations` (records
+/// the signer's issuer attested and can open), with `key`, which must be a key the issuer
+/// anchored and has not retired.
 pub fn export(
     ctx: &Ctx,
     own: &OwnRecords,
@@ -184,19 +183,21 @@ pub fn export(
     attestations: &[Pubkey],
     now: i64,
 ) -> Result<Exported, FlowError> {
-    let anchored = anchored_key(ctx.chain, issuer)?.ok_or_else(|| {
-        FlowError::Refused(format!(
-            "issuer {issuer} has anchored no SMART Health Card key (rekam issuer shc-key)"
-        ))
-    })?;
-    if anchored.jwk["kid"] != key.kid() {
+    let anchored = key_of(ctx.chain, &key.kid())?
+        .filter(|k| k.issuer == *issuer)
+        .ok_or_else(|| {
+            FlowError::Refused(format!(
+                "this signing key ({}) is not anchored for issuer {issuer} (rekam issuer shc-key)",
+                key.kid()
+            ))
+        })?;
+    if anchored.retired_at != 0 {
         return Err(FlowError::Refused(format!(
-            "this signing key ({}) is not the key issuer {issuer} anchored last ({})",
-            key.kid(),
-            anchored.jwk["kid"].as_str().unwrap_or("")
+            "this signing key ({}) is retired",
+            key.kid()
         )));
     }
-    let mut entries = Vec::new();
+    let mut bundles = Vec::new();
     for attestation in attestations {
         let record = own.open(ctx, identity, attestation, None)?;
         if record.attestation.issuer != *issuer {
@@ -208,40 +209,27 @@ pub fn export(
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(&record.envelope.content)
             .map_err(|_| FlowError::Refused("the record's content is not base64".into()))?;
-        let bundle: Value = serde_json::from_slice(&bytes)
-            .map_err(|e| FlowError::Refused(format!("the record is not a FHIR Bundle: {e}")))?;
-        let before = entries.len();
-        if !minimal_entries(&bundle, 0, &mut entries) && entries.is_empty() {
-            return Err(FlowError::Refused(format!(
-                "attestation {attestation}'s record has no Patient"
-            )));
-        }
-        let added = entries[before..]
-            .iter()
-            .filter(|e| e["resource"]["resourceType"] == "Immunization")
-            .count();
-        if added == 0 {
-            return Err(FlowError::Refused(format!(
-                "attestation {attestation}'s record holds no immunization"
-            )));
-        }
+        bundles
+            .push(serde_json::from_slice::<Value>(&bytes).map_err(|e| {
+                FlowError::Refused(format!("the record is not a FHIR Bundle: {e}"))
+            })?);
     }
-    let immunizations = entries.len().saturating_sub(1);
-    let payload = json!({
-        "iss": anchored.iss,
-        "nbf": now,
-        "vc": {
-            "type": ["https://smarthealth.cards#health-card", "https://smarthealth.cards#immunization"],
-            "credentialSubject": {
-                "fhirVersion": "4.0.1",
-                "fhirBundle": {"resourceType": "Bundle", "type": "collection", "entry": entries},
-            },
-        },
-    });
+    let card = card_payload(&bundles, &anchored.iss, now).map_err(|e| {
+        FlowError::Refused(match e {
+            PayloadError::NoPatient(n) => {
+                format!("attestation {}'s record has no Patient", attestations[n])
+            }
+            PayloadError::Empty(n) => format!(
+                "attestation {}'s record holds no immunization or laboratory result",
+                attestations[n]
+            ),
+        })
+    })?;
     Ok(Exported {
-        jws: key.sign_card(&payload),
-        payload,
-        immunizations,
+        jws: key.sign_card(&card.payload),
+        payload: card.payload,
+        immunizations: card.immunizations,
+        lab_results: card.lab_results,
     })
 }
 
@@ -252,49 +240,60 @@ pub enum ShcCheckError {
     Card(#[from] ShcError),
     #[error("the SMART Health Card's key {0} is not anchored on-chain by any issuer")]
     NotAnchored(String),
+    #[error("the SMART Health Card's key {kid} was retired by issuer {issuer}")]
+    Retired { kid: String, issuer: Pubkey },
     #[error(
         "the SMART Health Card's key {kid} was anchored by issuer {issuer}, which is suspended"
     )]
     IssuerSuspended { kid: String, issuer: Pubkey },
+    #[error(
+        "the SMART Health Card was issued (nbf) in a window that governance voided for issuer {0}"
+    )]
+    Voided(Pubkey),
     #[error("the SMART Health Card says iss {got:?}, but its issuer anchored {expected:?}")]
     WrongIss { expected: String, got: String },
     #[error("cannot read the chain: {0}")]
     Chain(String),
 }
 
-/// Checks a card's JWS: its `kid` must be the key an active issuer anchored last, the
-/// signature must verify under it, and `iss` must be the URL anchored with it.
+/// Checks a card's JWS: its `kid` must name a key anchored on-chain and not retired, the
+/// signature must verify under it, the issuer that anchored it must be active and must
+/// not have had the card's `nbf` voided, and `iss` must be the URL anchored with it.
 pub fn check(chain: &ChainClient, jws: &str) -> Result<(Anchored, Value), ShcCheckError> {
     let kid = shc::header(jws)?["kid"].as_str().unwrap_or("").to_string();
-    let chain_err = |e: FlowError| ShcCheckError::Chain(e.to_string());
-    let issuers = chain
-        .list::<Issuer>(None)
-        .map_err(|e| ShcCheckError::Chain(e.to_string()))?;
-    for (address, _) in issuers {
-        let Some(anchored) = anchored_key(chain, &address).map_err(chain_err)? else {
-            continue;
-        };
-        if anchored.jwk["kid"] != kid.as_str() {
-            continue;
-        }
-        let point =
-            shc::point_of(&anchored.jwk).ok_or_else(|| ShcCheckError::NotAnchored(kid.clone()))?;
-        let payload = shc::verify(jws, &point)?;
-        if !anchored.active {
-            return Err(ShcCheckError::IssuerSuspended {
-                kid,
-                issuer: address,
-            });
-        }
-        if payload["iss"] != anchored.iss.as_str() {
-            return Err(ShcCheckError::WrongIss {
-                expected: anchored.iss.clone(),
-                got: payload["iss"].as_str().unwrap_or("").to_string(),
-            });
-        }
-        return Ok((anchored, payload));
+    let chain_err = |e: String| ShcCheckError::Chain(e);
+    let anchored = key_of(chain, &kid)
+        .map_err(|e| chain_err(e.to_string()))?
+        .ok_or_else(|| ShcCheckError::NotAnchored(kid.clone()))?;
+    let point =
+        shc::point_of(&anchored.jwk).ok_or_else(|| ShcCheckError::NotAnchored(kid.clone()))?;
+    let payload = shc::verify(jws, &point)?;
+    if anchored.retired_at != 0 {
+        return Err(ShcCheckError::Retired {
+            kid,
+            issuer: anchored.issuer,
+        });
     }
-    Err(ShcCheckError::NotAnchored(kid))
+    let issuer = chain
+        .fetch::<Issuer>(&anchored.issuer)
+        .map_err(|e| chain_err(e.to_string()))?
+        .ok_or_else(|| ShcCheckError::NotAnchored(kid.clone()))?;
+    if !issuer.is_active() {
+        return Err(ShcCheckError::IssuerSuspended {
+            kid,
+            issuer: anchored.issuer,
+        });
+    }
+    if issuer.voids(payload["nbf"].as_i64().unwrap_or(0)) {
+        return Err(ShcCheckError::Voided(anchored.issuer));
+    }
+    if payload["iss"] != anchored.iss.as_str() {
+        return Err(ShcCheckError::WrongIss {
+            expected: anchored.iss.clone(),
+            got: payload["iss"].as_str().unwrap_or("").to_string(),
+        });
+    }
+    Ok((anchored, payload))
 }
 
 /// The JWS a verifier was given, when the input is a SMART Health Card: a PNG whose QR

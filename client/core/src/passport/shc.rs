@@ -72,6 +72,30 @@ impl SigningKey {
         public_jwk(self.pair.public_key().as_ref()).expect("an uncompressed P-256 point")
     }
 
+    /// The uncompressed public point, `0x04 ‖ x ‖ y`.
+    pub fn point(&self) -> [u8; 65] {
+        self.pair
+            .public_key()
+            .as_ref()
+            .try_into()
+            .expect("an uncompressed P-256 point")
+    }
+
+    /// An ES256 signature `r ‖ s` of `message` with `s` in the lower half of the group
+    /// order, as Solana's secp256r1 precompile demands (it refuses the malleable twin).
+    pub fn sign_low_s(&self, message: &[u8]) -> [u8; 64] {
+        let signature = self
+            .pair
+            .sign(&SystemRandom::new(), message)
+            .expect("ECDSA signing");
+        let mut out: [u8; 64] = signature.as_ref().try_into().expect("r ‖ s");
+        let s: [u8; 32] = out[32..].try_into().expect("32 bytes");
+        if s > HALF_ORDER {
+            out[32..].copy_from_slice(&sub_be(&ORDER, &s));
+        }
+        out
+    }
+
     pub fn kid(&self) -> String {
         self.public_jwk()["kid"]
             .as_str()
@@ -93,6 +117,31 @@ impl SigningKey {
             .expect("ECDSA signing");
         format!("{input}.{}", b64(signature.as_ref()))
     }
+}
+
+/// The order n of the P-256 group, and n / 2 rounded down (SEC 2, 2.4.2).
+const ORDER: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+];
+const HALF_ORDER: [u8; 32] = [
+    0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8,
+];
+
+/// `a − b` for big-endian 256-bit numbers with `a ≥ b`.
+fn sub_be(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let mut d = i16::from(a[i]) - i16::from(b[i]) - borrow;
+        borrow = i16::from(d < 0);
+        if d < 0 {
+            d += 256;
+        }
+        out[i] = d as u8;
+    }
+    out
 }
 
 /// RFC 7638: SHA-256 over the required members in lexicographic order, no whitespace.
@@ -236,6 +285,25 @@ mod tests {
             assert_eq!(thumbprint(x, y), kid);
             let jwk = json!({"kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": kid});
             assert_eq!(point_of(&jwk).map(|p| p.len()), Some(65));
+        }
+    }
+
+    #[test]
+    fn low_s_signatures_verify_and_stay_low() {
+        assert_eq!(sub_be(&ORDER, &HALF_ORDER), {
+            // n − ⌊n/2⌋ = ⌊n/2⌋ + 1 (n is odd).
+            let mut h = HALF_ORDER;
+            h[31] += 1;
+            h
+        });
+        let key = SigningKey::generate();
+        for i in 0..32u8 {
+            let message = [i; 80];
+            let signature = key.sign_low_s(&message);
+            assert!(signature[32..] <= HALF_ORDER[..], "s is low");
+            UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, key.point())
+                .verify(&message, &signature)
+                .expect("the normalized signature verifies");
         }
     }
 
