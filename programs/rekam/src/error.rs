@@ -261,6 +261,32 @@ pub enum RekamError {
     /// 6084
     #[msg("The new encryption key is the current one")]
     EncryptionKeyUnchanged,
+    /// 6085
+    #[msg("A batch must hold 1 to 65,536 facts")]
+    InvalidBatchCount,
+    /// 6086
+    #[msg("A batch's first fact is later than its last")]
+    InvalidBatchWindow,
+    /// 6087
+    #[msg(
+        "A batch's last fact is later than the cluster clock plus the 300-second skew allowance"
+    )]
+    BatchWindowInFuture,
+    /// 6088
+    #[msg("A batch root must not be all zeros")]
+    ZeroBatchRoot,
+    /// 6089
+    #[msg("The batch has been revoked")]
+    BatchRevoked,
+    /// 6090
+    #[msg("The batch is already revoked")]
+    BatchAlreadyRevoked,
+    /// 6091
+    #[msg("This fact of the batch has been revoked")]
+    FactRevoked,
+    /// 6092
+    #[msg("This fact of the batch is already revoked")]
+    FactAlreadyRevoked,
 }
 
 impl RekamError {
@@ -351,6 +377,14 @@ impl RekamError {
         RekamError::ConsentStillActive,
         RekamError::AccessorMismatch,
         RekamError::EncryptionKeyUnchanged,
+        RekamError::InvalidBatchCount,
+        RekamError::InvalidBatchWindow,
+        RekamError::BatchWindowInFuture,
+        RekamError::ZeroBatchRoot,
+        RekamError::BatchRevoked,
+        RekamError::BatchAlreadyRevoked,
+        RekamError::FactRevoked,
+        RekamError::FactAlreadyRevoked,
     ];
 
     /// The numeric code a transaction error carries (`Custom(code)`).

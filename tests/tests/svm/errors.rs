@@ -170,6 +170,14 @@ fn every_error_code_is_pinned() {
             6084,
             "EncryptionKeyUnchanged",
         ),
+        (RekamError::InvalidBatchCount, 6085, "InvalidBatchCount"),
+        (RekamError::InvalidBatchWindow, 6086, "InvalidBatchWindow"),
+        (RekamError::BatchWindowInFuture, 6087, "BatchWindowInFuture"),
+        (RekamError::ZeroBatchRoot, 6088, "ZeroBatchRoot"),
+        (RekamError::BatchRevoked, 6089, "BatchRevoked"),
+        (RekamError::BatchAlreadyRevoked, 6090, "BatchAlreadyRevoked"),
+        (RekamError::FactRevoked, 6091, "FactRevoked"),
+        (RekamError::FactAlreadyRevoked, 6092, "FactAlreadyRevoked"),
     ];
     assert_eq!(
         RekamError::ALL.len(),
