@@ -1,7 +1,7 @@
 //! Typed instruction builders. Each takes the program id (so `--program-id` deployments
 //! work) and returns a ready `Instruction`; account order comes from the program's own
 //! generated `accounts` structs. Governance, issuers, attestations, consents and reads
-//! here; studies, guardians and closing in the submodules.
+//! here; batches, studies, guardians and closing in the submodules.
 
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
@@ -13,11 +13,13 @@ use rekam::{
 
 use crate::pda;
 
+mod batch;
 mod close;
 mod guardians;
 mod shc;
 mod study;
 
+pub use batch::*;
 pub use close::*;
 pub use guardians::*;
 pub use shc::*;

@@ -3,8 +3,8 @@
 
 use anchor_lang::prelude::Pubkey;
 use rekam::state::{
-    AccessReceipt, Attestation, Config, Consent, Contribution, EmergencyRequest, Guardianship,
-    Issuer, Patient, Recovery, ShcKey, Study,
+    AccessReceipt, Attestation, Batch, Config, Consent, Contribution, EmergencyRequest,
+    Guardianship, Issuer, Patient, Recovery, ShcKey, Study,
 };
 
 /// The deployment config: `["config"]`.
@@ -46,6 +46,11 @@ pub fn patient(program_id: &Pubkey, pseudonym: &[u8; 32]) -> Pubkey {
 /// An attestation: `["attestation", issuer, evidence_commitment]`.
 pub fn attestation(program_id: &Pubkey, issuer: &Pubkey, evidence_commitment: &[u8; 32]) -> Pubkey {
     Attestation::find_address(program_id, issuer, evidence_commitment).0
+}
+
+/// A batch-root attestation: `["batch", issuer, root]`.
+pub fn batch(program_id: &Pubkey, issuer: &Pubkey, root: &[u8; 32]) -> Pubkey {
+    Batch::find_address(program_id, issuer, root).0
 }
 
 /// A consent: `["consent", patient, index]`.

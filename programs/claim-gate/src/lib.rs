@@ -12,12 +12,18 @@
 //!   attestation is about `patient` (`WrongPatient`).
 //! - the disclosure is exactly `["<salt>","age_over_18",true]` (`WrongClaim`).
 //! - Rekam's verdict is present, from Rekam, and names this digest (`NoVerdict`).
+//!
+//! `admit_from_batch` admits on the same claim anchored as one fact of a Rekam batch
+//! (CPI into `batch_verify_fact`), with the same checks against the batch's patient.
 
 use anchor_lang::prelude::*;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::solana_program::program::invoke;
 use anchor_lang::{InstructionData, ToAccountMetas};
-use rekam::{Attestation, AttestationVerifyClaimArgs, Patient, VerifiedClaim};
+use rekam::{
+    Attestation, AttestationVerifyClaimArgs, Batch, BatchVerifyFactArgs, Patient, VerifiedClaim,
+    VerifiedFact,
+};
 
 declare_id!("9Swz8DF7m8p4zsJizZGoAJstsbb61LxXQtXetr7TjpAP");
 
@@ -50,6 +56,7 @@ pub struct AdmitArgs {
 #[account]
 #[derive(InitSpace, Debug)]
 pub struct Admission {
+    /// The attestation (`admit`) or the batch (`admit_from_batch`) the claim is under.
     pub attestation: Pubkey,
     pub holder: Pubkey,
     pub digest: [u8; 32],
@@ -72,6 +79,38 @@ pub struct Admit<'info> {
         payer = holder,
         space = 8 + Admission::INIT_SPACE,
         seeds = [ADMISSION_SEED, attestation.key().as_ref()],
+        bump,
+    )]
+    pub admission: Account<'info, Admission>,
+    /// CHECK: the Rekam program, by address.
+    #[account(address = rekam::ID)]
+    pub rekam_program: UncheckedAccount<'info>,
+    pub system_program: Program<'info, System>,
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct AdmitFromBatchArgs {
+    /// The SD-JWT disclosure as the patient holds it (base64url text).
+    pub disclosure: String,
+    pub index: u32,
+    pub proof: Vec<[u8; 32]>,
+}
+
+#[derive(Accounts)]
+pub struct AdmitFromBatch<'info> {
+    #[account(mut)]
+    pub holder: Signer<'info>,
+    #[account(constraint = patient.authority == holder.key() @ GateError::NotHolder)]
+    pub patient: Account<'info, Patient>,
+    #[account(constraint = batch.patient == patient.key() @ GateError::WrongPatient)]
+    pub batch: Account<'info, Batch>,
+    /// CHECK: passed through to Rekam, which checks it is the batch's issuer.
+    pub issuer: UncheckedAccount<'info>,
+    #[account(
+        init,
+        payer = holder,
+        space = 8 + Admission::INIT_SPACE,
+        seeds = [ADMISSION_SEED, batch.key().as_ref()],
         bump,
     )]
     pub admission: Account<'info, Admission>,
@@ -170,6 +209,58 @@ pub mod claim_gate {
             holder,
             digest,
             treatment_day: verdict.treatment_day,
+            admitted_at: Clock::get()?.unix_timestamp,
+        });
+        Ok(())
+    }
+
+    /// Admits the holder on a verified `age_over_18 = true` fact of a Rekam batch. The
+    /// admission's `attestation` is then the batch and `treatment_day` the day of the
+    /// batch's last fact.
+    pub fn admit_from_batch(ctx: Context<AdmitFromBatch>, args: AdmitFromBatchArgs) -> Result<()> {
+        require!(is_required_claim(&args.disclosure), GateError::WrongClaim);
+        let digest = solana_sha256_hasher::hash(args.disclosure.as_bytes()).to_bytes();
+        let a = &ctx.accounts;
+        let verify = Instruction {
+            program_id: rekam::ID,
+            accounts: rekam::accounts::BatchVerifyFact {
+                batch: a.batch.key(),
+                issuer: a.issuer.key(),
+            }
+            .to_account_metas(None),
+            data: rekam::instruction::BatchVerifyFact {
+                args: BatchVerifyFactArgs {
+                    digest,
+                    index: args.index,
+                    proof: args.proof,
+                },
+            }
+            .data(),
+        };
+        invoke(
+            &verify,
+            &[
+                a.batch.to_account_info(),
+                a.issuer.to_account_info(),
+                a.rekam_program.to_account_info(),
+            ],
+        )?;
+        let (from, data) = rekam::platform::get_return_data().ok_or(GateError::NoVerdict)?;
+        require_keys_eq!(from, rekam::ID, GateError::NoVerdict);
+        let verdict = VerifiedFact::try_from_slice(&data).map_err(|_| GateError::NoVerdict)?;
+        require!(
+            verdict.digest == digest && verdict.index == args.index,
+            GateError::NoVerdict
+        );
+        let day = verdict.last_at.div_euclid(86_400);
+        let treatment_day = u16::try_from(day).map_err(|_| GateError::NoVerdict)?;
+        let holder = a.holder.key();
+        let batch = a.batch.key();
+        ctx.accounts.admission.set_inner(Admission {
+            attestation: batch,
+            holder,
+            digest,
+            treatment_day,
             admitted_at: Clock::get()?.unix_timestamp,
         });
         Ok(())

@@ -77,6 +77,21 @@ pub const MAX_ISS_LEN: usize = 96;
 /// (followed by the program id and the Issuer address): binary after the label, so it can
 /// never be mistaken for a JWS signing input (base64url text).
 pub const SHC_KEY_PROOF_LABEL: &[u8] = b"rekam-shc-key-v1";
+/// Seed of a batch-root attestation: `["batch", issuer, root]`. The root binds every fact
+/// and the fact count (`claim_tree` leaves bind both), so one issuer anchors one batch once.
+#[constant]
+pub const BATCH_SEED: &[u8] = b"batch";
+
+/// Most facts one batch may hold: 65,536 = 2^16. Its revocation bitmap is then 8 KiB and
+/// the whole account 8,332 bytes, inside the 10 KiB an account created by CPI may
+/// allocate in one instruction; a proof is at most 16 siblings (512 bytes).
+#[constant]
+pub const MAX_BATCH_FACTS: u32 = 1 << 16;
+
+/// How far past the cluster clock a batch's `last_at` may be: device and gateway clocks
+/// drift, and the cluster's Unix time follows stake-weighted votes, so 5 minutes.
+#[constant]
+pub const MAX_CLOCK_SKEW_SECONDS: i64 = 300;
 
 /// Most guardians a patient may name. (`usize`; see docs/program.md.)
 pub const MAX_GUARDIANS: usize = 7;

@@ -276,6 +276,32 @@ pub enum RekamError {
     /// 6089
     #[msg("The SMART Health Card key is retired")]
     ShcKeyRetired,
+    /// 6090
+    #[msg("A batch must hold 1 to 65,536 facts")]
+    InvalidBatchCount,
+    /// 6091
+    #[msg("A batch's first fact is later than its last")]
+    InvalidBatchWindow,
+    /// 6092
+    #[msg(
+        "A batch's last fact is later than the cluster clock plus the 300-second skew allowance"
+    )]
+    BatchWindowInFuture,
+    /// 6093
+    #[msg("A batch root must not be all zeros")]
+    ZeroBatchRoot,
+    /// 6094
+    #[msg("The batch has been revoked")]
+    BatchRevoked,
+    /// 6095
+    #[msg("The batch is already revoked")]
+    BatchAlreadyRevoked,
+    /// 6096
+    #[msg("This fact of the batch has been revoked")]
+    FactRevoked,
+    /// 6097
+    #[msg("This fact of the batch is already revoked")]
+    FactAlreadyRevoked,
 }
 
 impl RekamError {
@@ -371,6 +397,14 @@ impl RekamError {
         RekamError::ShcKeyProofMissing,
         RekamError::ShcKeyProofMismatch,
         RekamError::ShcKeyRetired,
+        RekamError::InvalidBatchCount,
+        RekamError::InvalidBatchWindow,
+        RekamError::BatchWindowInFuture,
+        RekamError::ZeroBatchRoot,
+        RekamError::BatchRevoked,
+        RekamError::BatchAlreadyRevoked,
+        RekamError::FactRevoked,
+        RekamError::FactAlreadyRevoked,
     ];
 
     /// The numeric code a transaction error carries (`Custom(code)`).

@@ -5,7 +5,7 @@
 
 use anchor_lang::prelude::*;
 
-use crate::state::{AttestationKind, EmergencyReason, IssuerStatus, Purpose};
+use crate::state::{AttestationKind, BatchKind, EmergencyReason, IssuerStatus, Purpose};
 
 #[event]
 pub struct ConfigInitialized {
@@ -97,6 +97,33 @@ pub struct AttestationIssued {
 pub struct AttestationRevoked {
     pub attestation: Pubkey,
     pub issuer: Pubkey,
+    pub at: i64,
+}
+
+/// A batch root anchored. Like `AttestationIssued`, it names the pseudonymous profile and
+/// the kind, never what the facts say; the time window is on the account.
+#[event]
+pub struct BatchAnchored {
+    pub batch: Pubkey,
+    pub issuer: Pubkey,
+    pub patient: Pubkey,
+    pub kind: BatchKind,
+    pub count: u32,
+}
+
+#[event]
+pub struct BatchRevoked {
+    pub batch: Pubkey,
+    pub issuer: Pubkey,
+    pub at: i64,
+}
+
+/// One fact of a batch revoked (by its index; the fact itself stays off-chain).
+#[event]
+pub struct BatchFactRevoked {
+    pub batch: Pubkey,
+    pub issuer: Pubkey,
+    pub index: u32,
     pub at: i64,
 }
 

@@ -134,6 +134,30 @@ pub mod rekam {
         ctx.accounts.handle(args)
     }
 
+    /// An accredited issuer anchors the Merkle root of a batch of a patient's facts.
+    pub fn batch_anchor(ctx: Context<BatchAnchor>, args: BatchAnchorArgs) -> Result<()> {
+        ctx.accounts.handle(args, ctx.bumps.batch)
+    }
+
+    /// The issuer revokes a whole batch.
+    pub fn batch_revoke(ctx: Context<BatchRevoke>) -> Result<()> {
+        ctx.accounts.handle()
+    }
+
+    /// The issuer revokes one fact of a batch.
+    pub fn batch_revoke_fact(ctx: Context<BatchRevokeFact>, index: u32) -> Result<()> {
+        ctx.accounts.handle(index)
+    }
+
+    /// Succeeds only for an active, unrevoked fact under an active batch's root;
+    /// returns `VerifiedFact` as return data.
+    pub fn batch_verify_fact(
+        ctx: Context<BatchVerifyFact>,
+        args: BatchVerifyFactArgs,
+    ) -> Result<()> {
+        ctx.accounts.handle(args)
+    }
+
     /// The patient grants a consent.
     pub fn consent_grant(ctx: Context<ConsentGrant>, args: ConsentGrantArgs) -> Result<()> {
         ctx.accounts.handle(args, ctx.bumps.consent)

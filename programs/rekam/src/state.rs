@@ -4,6 +4,7 @@
 
 pub mod access_receipt;
 pub mod attestation;
+pub mod batch;
 pub mod config;
 pub mod consent;
 pub mod contribution;
@@ -16,6 +17,7 @@ pub mod tally;
 
 pub use access_receipt::*;
 pub use attestation::*;
+pub use batch::*;
 pub use config::*;
 pub use consent::*;
 pub use contribution::*;

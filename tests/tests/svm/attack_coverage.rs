@@ -19,7 +19,11 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 /// Instructions with no signer at all (read-only verifications).
-const NO_SIGNER: [&str; 2] = ["attestation_verify", "attestation_verify_claim"];
+const NO_SIGNER: [&str; 3] = [
+    "attestation_verify",
+    "attestation_verify_claim",
+    "batch_verify_fact",
+];
 
 /// The committed IDL, parsed once for all cases.
 fn idl() -> &'static serde_json::Value {
@@ -384,13 +388,29 @@ fn run_study_and_guardian_cases() -> BTreeSet<String> {
         &mut s.w.fx,
         case("consent_close", close, &[&p.authority]),
     ));
+
+    // Batches: anchor a new one, revoke one anchored before, or one fact of it.
+    let mut s = Scene::new();
+    let pid = s.w.program_id();
+    let clinic = s.clinic.insecure_clone();
+    let patient = s.patient.key;
+    let (batch, _) = crate::batches::anchor(&mut s.w, &clinic, &patient, 8);
+    let (_, args) = crate::batches::batch_of(&s.w, 8);
+    let signer = clinic.authority.insecure_clone();
+    let anchor = ix::batch_anchor(&pid, &signer.pubkey(), &clinic.key, &patient, args);
+    let revoke = ix::batch_revoke(&pid, &signer.pubkey(), &clinic.key, &batch);
+    let revoke_fact = ix::batch_revoke_fact(&pid, &signer.pubkey(), &clinic.key, &batch, 1);
+    let fx = &mut s.w.fx;
+    covered.insert(run(fx, case("batch_anchor", anchor, &[&signer])));
+    covered.insert(run(fx, case("batch_revoke", revoke, &[&signer])));
+    covered.insert(run(fx, case("batch_revoke_fact", revoke_fact, &[&signer])));
     covered
 }
 
 #[test]
 fn every_instruction_refuses_a_missing_signer_and_none_is_left_out() {
     let mut covered = run_study_and_guardian_cases();
-    assert_eq!(covered.len(), 19, "every case above ran: {covered:?}");
+    assert_eq!(covered.len(), 22, "every case above ran: {covered:?}");
     // The instructions whose missing-signer cases live in `attacks.rs`.
     covered.extend(attacks_signer_cases().into_iter().map(String::from));
     covered.extend(NO_SIGNER.iter().map(|s| s.to_string()));
@@ -468,6 +488,11 @@ fn every_instruction_that_reads_program_accounts_has_owner_and_type_rows() {
     );
     covered.extend(super::attacks_more::covered().into_iter().map(String::from));
     covered.extend(super::shc_keys::covered().into_iter().map(String::from));
+    covered.extend(
+        super::batch_attacks::covered()
+            .into_iter()
+            .map(String::from),
+    );
     covered.extend(READS_NO_PROGRAM_ACCOUNT.iter().map(|s| s.to_string()));
     let missing: Vec<_> = all.difference(&covered).collect();
     assert!(

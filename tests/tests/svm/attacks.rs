@@ -295,6 +295,7 @@ fn an_account_of_another_type_is_rejected() {
         rekam::Attestation::DISCRIMINATOR,
         Consent::DISCRIMINATOR,
         rekam::AccessReceipt::DISCRIMINATOR,
+        rekam::Batch::DISCRIMINATOR,
     ];
     for (i, a) in discs.iter().enumerate() {
         for b in &discs[i + 1..] {

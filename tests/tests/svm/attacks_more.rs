@@ -14,15 +14,15 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 
 /// A case: its instruction, its signers, and the program accounts it reads, by role.
-struct Case {
-    name: &'static str,
-    ix: Instruction,
-    signers: Vec<Keypair>,
-    reads: Vec<(&'static str, Pubkey)>,
+pub(crate) struct Case {
+    pub name: &'static str,
+    pub ix: Instruction,
+    pub signers: Vec<Keypair>,
+    pub reads: Vec<(&'static str, Pubkey)>,
 }
 
 /// A world a case runs in.
-trait Host {
+pub(crate) trait Host {
     fn fresh() -> Self;
     fn scene(&mut self) -> &mut Scene;
 }
@@ -417,7 +417,7 @@ fn send(s: &mut Scene, case: &Case) -> TxResult {
 
 /// For every case and every account it reads: a control run succeeds, and the forged
 /// account gives `expected` with every account of the instruction unchanged.
-fn forge_each<H: Host>(
+pub(crate) fn forge_each<H: Host>(
     cases: &[fn(&mut H) -> Case],
     expected: u32,
     forge: &impl Fn(&mut Scene, &str, &Pubkey),
@@ -462,14 +462,14 @@ fn forge_each<H: Host>(
     checked
 }
 
-fn owned_elsewhere(s: &mut Scene, _: &str, key: &Pubkey) {
+pub(crate) fn owned_elsewhere(s: &mut Scene, _: &str, key: &Pubkey) {
     let mut account = s.w.fx.account(key).expect("account exists");
     account.owner = anchor_lang::system_program::ID;
     s.w.fx.put(*key, account);
 }
 
 /// A genuine program account of a different type, put where this one was.
-fn another_type(s: &mut Scene, role: &str, key: &Pubkey) {
+pub(crate) fn another_type(s: &mut Scene, role: &str, key: &Pubkey) {
     let impostor = match role {
         "patient" => s.clinic.key,
         "issuer" | "ethics_board" => s.patient.key,
@@ -537,7 +537,7 @@ fn every_closing_account_owned_by_another_program_or_of_another_type_is_rejected
 
 /// An account of a later layout version (a program rolled back after an upgrade would
 /// otherwise misread it): `UnsupportedVersion`, for every account every table reads.
-fn later_version(s: &mut Scene, _: &str, key: &Pubkey) {
+pub(crate) fn later_version(s: &mut Scene, _: &str, key: &Pubkey) {
     let mut account = s.w.fx.account(key).expect("account exists");
     // The 1-byte discriminator, then the version byte.
     account.data[1] = rekam::ACCOUNT_VERSION + 1;

@@ -179,6 +179,14 @@ fn every_error_code_is_pinned() {
         (RekamError::ShcKeyProofMissing, 6087, "ShcKeyProofMissing"),
         (RekamError::ShcKeyProofMismatch, 6088, "ShcKeyProofMismatch"),
         (RekamError::ShcKeyRetired, 6089, "ShcKeyRetired"),
+        (RekamError::InvalidBatchCount, 6090, "InvalidBatchCount"),
+        (RekamError::InvalidBatchWindow, 6091, "InvalidBatchWindow"),
+        (RekamError::BatchWindowInFuture, 6092, "BatchWindowInFuture"),
+        (RekamError::ZeroBatchRoot, 6093, "ZeroBatchRoot"),
+        (RekamError::BatchRevoked, 6094, "BatchRevoked"),
+        (RekamError::BatchAlreadyRevoked, 6095, "BatchAlreadyRevoked"),
+        (RekamError::FactRevoked, 6096, "FactRevoked"),
+        (RekamError::FactAlreadyRevoked, 6097, "FactAlreadyRevoked"),
     ];
     assert_eq!(
         RekamError::ALL.len(),
