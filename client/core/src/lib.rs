@@ -18,6 +18,7 @@ pub mod errors;
 pub mod fhir;
 pub mod flows;
 pub mod ix;
+pub mod monitoring;
 pub mod parts;
 pub mod passport;
 pub mod pda;
